@@ -1,0 +1,48 @@
+# The two commands of the README:  make synth   |   make test
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+TOOLS  := .tools
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 18,20
+
+.PHONY: synth test install dev tools scan bench schema clean
+
+$(VENV)/.runtime: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime pyproject.toml
+	$(PIP) install -e '.[dev,cdktn]'
+	@touch $@
+
+$(TOOLS)/.installed:
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS) cdktf-cli@0.21.0
+	@touch $@
+
+install: $(VENV)/.runtime
+dev: $(VENV)/.dev
+tools: $(TOOLS)/.installed
+
+## Synthesize the reference example into cdktf.out/ and print a summary.
+synth: install
+	$(VENV)/bin/cdktf-mlops synth examples/reference --out cdktf.out
+
+## Scan cdktf.out/ with checkov (acknowledgements applied).
+scan: dev
+	$(VENV)/bin/cdktf-mlops scan --out cdktf.out
+
+## Run the whole test suite (unit, synth, snapshots, schema, checkov, moto, cdktf CLI).
+test: dev tools
+	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(TOOLS)/node_modules/.bin:$$PATH" $(PY) -m pytest
+
+bench: install
+	$(PY) tools/bench.py
+
+schema: install
+	$(VENV)/bin/cdktf-mlops schema --output schemas/platform-spec.schema.json
+
+clean:
+	rm -rf $(VENV) $(TOOLS) cdktf.out .pytest_cache

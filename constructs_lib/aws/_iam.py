@@ -1,0 +1,85 @@
+"""IAM helpers shared by the AWS constructs: principals, policy documents and role policies.
+
+Private module: the public surface is ``DataStore.grant_*`` and ``Key.grant``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Union
+
+from ..core import engine
+from ..core.naming import short_hash
+from ..core.resource import Resource
+
+__all__ = [
+    "Principal",
+    "grant_id",
+    "kms_statement",
+    "policy_document",
+    "ref",
+    "role_name",
+]
+
+#: Who can receive a grant on AWS: the *name* of an IAM role (a literal like ``"trainer"`` or a
+#: token), or an ``aws_iam_role`` resource (ours, or a prebuilt-provider ``IamRole``).
+Principal = Union[str, engine.TerraformResource]
+
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+
+def ref(element: Any, attribute: str) -> str:
+    """A string token for ``attribute`` of a resource or data source (``${type.name.attr}``)."""
+    return engine.Token.as_string(element.interpolation_for_attribute(attribute))
+
+
+def role_name(principal: Principal) -> str:
+    """The IAM role name of ``principal`` (a literal, a token, or ``<role>.name``).
+
+    Raises ``TypeError`` for a resource that is not an ``aws_iam_role`` and ``ValueError`` for a
+    string that cannot be a role name (an ARN, a user, an empty string).
+    """
+    if isinstance(principal, engine.TerraformResource):
+        tf_type = principal.terraform_resource_type
+        if tf_type != "aws_iam_role":
+            raise TypeError(
+                f"grants take an IAM role name or an aws_iam_role resource, not a {tf_type} "
+                f"({principal.node.path})"
+            )
+        return ref(principal, "name")
+    if isinstance(principal, str):
+        if engine.Token.is_unresolved(principal) or _ROLE_NAME.match(principal):
+            return principal
+        raise ValueError(
+            f"{principal!r} is not an IAM role name: pass the role's name (not its ARN), "
+            "1-64 characters of letters, digits and +=,.@_-"
+        )
+    raise TypeError(
+        f"grants take an IAM role name (str) or an aws_iam_role resource, not {type(principal).__name__}"
+    )
+
+
+def grant_id(kind: str, principal: Principal) -> str:
+    """A stable construct id for a grant of ``kind`` to ``principal`` (same principal, same id)."""
+    key = principal.node.path if isinstance(principal, engine.TerraformResource) else principal
+    return f"{kind}{short_hash(kind, key, length=8)}"
+
+
+def policy_document(statements: Iterable[Mapping[str, Any]]) -> str:
+    """An IAM policy document as a JSON string (tokens stay interpolations, order is kept)."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, separators=(",", ":"))
+
+
+def kms_statement(sid: str, key_arn: str, actions: Sequence[str], *, via_service: str | None) -> dict[str, Any]:
+    """Allow ``actions`` on one KMS key, optionally only through ``via_service`` (e.g. ``s3``)."""
+    statement: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": sorted(actions),
+        "Resource": key_arn,
+    }
+    if via_service:
+        statement["Condition"] = {"StringLike": {"kms:ViaService": f"{via_service}.*.amazonaws.com"}}
+    return statement

@@ -1,0 +1,181 @@
+"""Props shared by every cloud: the same field names with the same meaning on AWS, Azure and GCP.
+
+Every model is frozen and rejects unknown fields. Each field's description says what the default
+*does*. Cloud packages subclass these models only to add what a cloud needs (an Azure resource
+group, a GCP project), never to rename a field.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "DataStoreProps",
+    "EncryptionProps",
+    "LifecycleProps",
+    "Model",
+    "ReplicationProps",
+]
+
+
+class Model(BaseModel):
+    """Base of all props and spec models: frozen, unknown fields rejected, validated defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class EncryptionProps(Model):
+    """Customer-managed key encryption, the same interface on every construct."""
+
+    key_id: str | None = Field(
+        default=None,
+        description=(
+            "Existing customer-managed key to use (AWS KMS key ARN, Azure Key Vault key id, GCP "
+            "crypto key id). Defaults to None: a new key is created for the construct, with "
+            "automatic rotation every `rotation_days`."
+        ),
+    )
+    rotation_days: int = Field(
+        default=365,
+        ge=90,
+        le=2560,
+        description=(
+            "Rotation period of a created key, in days. Defaults to 365 (yearly). AWS KMS accepts "
+            "90-2560; Azure and GCP use the same period. Ignored for a supplied `key_id`."
+        ),
+    )
+    deletion_window_days: int = Field(
+        default=30,
+        ge=7,
+        le=30,
+        description=(
+            "Waiting period before a created key is really deleted (AWS KMS pending window, Azure "
+            "soft-delete retention, GCP destroy-scheduled duration). Defaults to 30 days, the maximum."
+        ),
+    )
+
+
+class LifecycleProps(Model):
+    """Storage tiering and expiry of old object versions."""
+
+    infrequent_access_after_days: int | None = Field(
+        default=30,
+        ge=1,
+        description=(
+            "Move current objects to the infrequent-access tier (S3 STANDARD_IA, Azure Cool, GCS "
+            "NEARLINE) after this many days. Defaults to 30; None keeps everything in the hot tier."
+        ),
+    )
+    archive_after_days: int | None = Field(
+        default=180,
+        ge=1,
+        description=(
+            "Move current objects to the archive tier (S3 GLACIER_IR, Azure Cold, GCS COLDLINE) after "
+            "this many days. Defaults to 180; None disables archiving. Must be later than "
+            "`infrequent_access_after_days`."
+        ),
+    )
+    noncurrent_version_expiry_days: int = Field(
+        default=90,
+        ge=1,
+        description=(
+            "Delete noncurrent (overwritten or deleted) object versions this many days after they "
+            "stop being current. Defaults to 90."
+        ),
+    )
+    abort_incomplete_upload_days: int = Field(
+        default=7,
+        ge=1,
+        description="Abort incomplete multipart uploads after this many days. Defaults to 7.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "LifecycleProps":
+        ia, ar = self.infrequent_access_after_days, self.archive_after_days
+        if ia is not None and ar is not None and ar <= ia:
+            raise ValueError(
+                f"archive_after_days ({ar}) must be greater than infrequent_access_after_days ({ia}): "
+                "objects are tiered to infrequent access first, then archived"
+            )
+        if ia is not None and ia < 30:
+            # S3 refuses STANDARD_IA transitions before 30 days; keep one rule for all clouds.
+            raise ValueError(
+                f"infrequent_access_after_days ({ia}) must be at least 30: S3 rejects earlier "
+                "STANDARD_IA transitions; use 30 or more, or None to keep the hot tier"
+            )
+        return self
+
+
+class ReplicationProps(Model):
+    """Cross-region copy of a data store for disaster recovery."""
+
+    region: str = Field(
+        description=(
+            "Second region that receives a replica (AWS: a replica bucket with its own key; Azure: "
+            "the paired region through RA-GZRS; GCP: the dual-region bucket's second region)."
+        ),
+    )
+    rpo_minutes: int = Field(
+        default=15,
+        ge=15,
+        description=(
+            "Recovery point objective in minutes. Defaults to 15: S3 Replication Time Control and "
+            "GCS turbo replication both guarantee 15 minutes."
+        ),
+    )
+
+
+class DataStoreProps(Model):
+    """A versioned, encrypted, lifecycle-managed data or artifact store."""
+
+    name: str = Field(
+        min_length=3,
+        max_length=40,
+        pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$",
+        description=(
+            "Logical name: lowercase letters, digits and hyphens. The cloud resource name is derived "
+            "from it (S3/GCS bucket name, Azure storage account name with hyphens removed)."
+        ),
+    )
+    versioning: bool = Field(
+        default=True,
+        description="Keep every object version. Defaults to True; datasets and models are versioned.",
+    )
+    lifecycle: LifecycleProps = Field(
+        default_factory=LifecycleProps,
+        description="Tiering and noncurrent-version expiry. Defaults to IA at 30 days, archive at 180, noncurrent expiry at 90.",
+    )
+    encryption: EncryptionProps = Field(
+        default_factory=EncryptionProps,
+        description="Customer-managed key. Defaults to a new key for this store with yearly rotation.",
+    )
+    deletion_protection: bool = Field(
+        default=True,
+        description=(
+            "Protect the store from deletion (Terraform prevent_destroy on the bucket/account; Azure "
+            "also gets a CanNotDelete lock). Defaults to True. Turn off only for throwaway environments."
+        ),
+    )
+    access_logging: bool = Field(
+        default=True,
+        description=(
+            "Record data access (AWS: server access logs to a dedicated log bucket; Azure: blob "
+            "diagnostic logs to Log Analytics; GCP: usage logs to a log bucket). Defaults to True."
+        ),
+    )
+    replication: ReplicationProps | None = Field(
+        default=None,
+        description="Cross-region replica for disaster recovery. Defaults to None (single region).",
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Tags (AWS/Azure) or labels (GCP, normalised to label rules) added to every resource of the store.",
+    )
+
+    @model_validator(mode="after")
+    def _replication_needs_versioning(self) -> "DataStoreProps":
+        if self.replication is not None and not self.versioning:
+            raise ValueError(
+                "replication needs versioning: set versioning: true, or remove replication"
+            )
+        return self

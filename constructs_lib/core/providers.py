@@ -1,0 +1,17 @@
+"""Provider sources and the version ranges the bundled schemas and tests cover.
+
+Stacks write these into ``required_providers``. AWS constructs are checked against both bundled
+AWS schemas (5.100 and 6.x), so the AWS range spans both major versions.
+"""
+
+from __future__ import annotations
+
+__all__ = ["PROVIDERS"]
+
+#: local name -> (registry source, version constraint)
+PROVIDERS: dict[str, tuple[str, str]] = {
+    "aws": ("hashicorp/aws", ">= 5.100, < 7.0"),
+    "azurerm": ("hashicorp/azurerm", ">= 5.10, < 6.0"),
+    "azapi": ("azure/azapi", ">= 2.13, < 3.0"),
+    "google": ("hashicorp/google", ">= 8.7, < 9.0"),
+}

@@ -1,0 +1,179 @@
+"""Emit provider, resource and data-source blocks without prebuilt provider packages.
+
+Everything goes through the engine's generic ``TerraformResource`` / ``TerraformDataSource`` /
+``TerraformProvider`` classes. Attribute names are the Terraform names (snake_case); nested blocks
+are dicts (single block) or lists of dicts (repeated block). ``None`` values are dropped, so a
+construct can write ``kms_key_id=key_arn if encrypt else None``.
+
+The returned objects are real engine constructs: they can be passed to ``depends_on`` of a user's
+own resources, and ``.ref("arn")`` hands out a token (``${aws_s3_bucket.x.arn}``) usable anywhere.
+
+Example::
+
+    bucket = Resource(self, "Bucket", "aws_s3_bucket", bucket="my-data")
+    Resource(self, "Versioning", "aws_s3_bucket_versioning",
+             bucket=bucket.ref("id"),
+             versioning_configuration={"status": "Enabled"})
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jsii
+
+from . import engine
+
+__all__ = ["DataSource", "Provider", "Resource", "clean"]
+
+_META = ("depends_on", "lifecycle", "count", "for_each")
+
+
+def clean(value: Any) -> Any:
+    """Return ``value`` with ``None`` entries removed from dicts and tuples turned into lists."""
+    if isinstance(value, Mapping):
+        return {k: clean(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value if v is not None]
+    return value
+
+
+class _Refs:
+    """Token helpers shared by resources and data sources."""
+
+    def ref(self, attribute: str) -> str:
+        """A string token for ``attribute``, e.g. ``${aws_kms_key.key.arn}`` once synthesized."""
+        return self.interpolation_for_attribute(attribute)  # type: ignore[attr-defined]
+
+    def ref_list(self, attribute: str) -> list[str]:
+        """A list token for a list-valued ``attribute`` (e.g. ``subnet_ids``)."""
+        return self.get_list_attribute(attribute)  # type: ignore[attr-defined]
+
+    def ref_number(self, attribute: str) -> float:
+        """A number token for a numeric ``attribute``."""
+        return self.get_number_attribute(attribute)  # type: ignore[attr-defined]
+
+    @property
+    def address(self) -> str:
+        """The Terraform address token (``type.name``) for use in ``depends_on`` strings."""
+        return f"{self.terraform_resource_type}.{self.friendly_unique_id}"  # type: ignore[attr-defined]
+
+
+def _apply(element: Any, attrs: Mapping[str, Any]) -> None:
+    for key, value in clean(dict(attrs)).items():
+        element.add_override(key, value)
+
+
+class Resource(_Refs, engine.TerraformResource):
+    """A ``resource`` block of type ``tf_type`` with the given Terraform arguments.
+
+    ``provider`` selects a non-default provider (second region or account); ``depends_on`` takes
+    other resources; ``prevent_destroy=True`` adds ``lifecycle { prevent_destroy = true }``;
+    ``ignore_changes`` lists arguments Terraform should not reconcile.
+    """
+
+    def __init__(
+        self,
+        scope: engine.Construct,
+        id: str,
+        tf_type: str,
+        /,
+        *,
+        provider: engine.TerraformProvider | None = None,
+        depends_on: Sequence[Any] | None = None,
+        prevent_destroy: bool = False,
+        ignore_changes: Sequence[str] | None = None,
+        **attrs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            terraform_resource_type=tf_type,
+            provider=provider,
+            depends_on=list(depends_on) if depends_on else None,
+        )
+        lifecycle: dict[str, Any] = {}
+        if prevent_destroy:
+            lifecycle["prevent_destroy"] = True
+        if ignore_changes:
+            lifecycle["ignore_changes"] = sorted(ignore_changes)
+        if lifecycle:
+            attrs["lifecycle"] = lifecycle
+        self._mlops_attrs: dict[str, Any] = {}
+        self.set(**attrs)
+
+    def set(self, **attrs: Any) -> "Resource":
+        """Add or replace arguments after creation (``None`` values are ignored)."""
+        cleaned = clean(attrs)
+        self._mlops_attrs.update(cleaned)
+        for key, value in cleaned.items():
+            self.add_override(key, value)
+        return self
+
+    def get(self, argument: str) -> Any:
+        """The value set for ``argument`` through this helper, or ``None``."""
+        return self._mlops_attrs.get(argument)
+
+
+class DataSource(_Refs, engine.TerraformDataSource):
+    """A ``data`` block of type ``tf_type`` with the given Terraform arguments."""
+
+    def __init__(
+        self,
+        scope: engine.Construct,
+        id: str,
+        tf_type: str,
+        /,
+        *,
+        provider: engine.TerraformProvider | None = None,
+        **attrs: Any,
+    ) -> None:
+        super().__init__(scope, id, terraform_resource_type=tf_type, provider=provider)
+        _apply(self, attrs)
+
+
+class Provider(engine.TerraformProvider):
+    """A ``provider`` block (and its ``required_providers`` entry).
+
+    ``name`` is the local provider name (``aws``, ``azurerm``, ``google``, ``azapi``), ``source``
+    the registry source and ``version`` the constraint written to ``required_providers``. An
+    ``alias`` makes it a secondary provider (another region or account) that constructs take as
+    their ``provider`` argument.
+    """
+
+    def __init__(
+        self,
+        scope: engine.Construct,
+        id: str,
+        name: str,
+        /,
+        *,
+        source: str,
+        version: str,
+        alias: str | None = None,
+        **config: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            terraform_resource_type=name,
+            terraform_provider_source=source,
+            terraform_generator_metadata={
+                "provider_name": name,
+                "provider_version_constraint": version,
+            },
+        )
+        self._mlops_alias = alias
+        if alias:
+            config["alias"] = alias
+        _apply(self, config)
+
+    # The engine's generic provider has no storage for ``alias``; overriding the jsii property lets
+    # the engine compute ``aws.replica`` references for resources that use this provider.
+    @builtins.property  # type: ignore[misc]
+    @jsii.member(jsii_name="alias")
+    def alias(self) -> str | None:
+        """The provider alias, or ``None`` for the default provider of its type."""
+        return self._mlops_alias

@@ -1,0 +1,135 @@
+"""checkov over synthesized stacks, with construct acknowledgements applied.
+
+checkov runs offline (``--skip-download``) on every stack's ``cdk.tf.json`` with the
+``terraform_json`` framework. A failed check is dropped when the resource (by address) carries an
+acknowledgement of that check written at synthesis (``acknowledgements.json``). The scan fails on:
+any unacknowledged failed check, any parsing error, a stack in which checkov ran no check at all
+(it silently scans nothing when it cannot read a file), and any acknowledgement without a reason.
+There is no global skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import MlopsError
+
+__all__ = ["Finding", "StackScan", "checkov_command", "scan"]
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One failed checkov check on one resource."""
+
+    check_id: str
+    resource: str
+    check_name: str = ""
+    reason: str = ""  # the acknowledgement's reason, for acknowledged findings
+
+
+@dataclass
+class StackScan:
+    """Scan result of one stack."""
+
+    stack: str
+    passed: int = 0
+    failed: list[Finding] = field(default_factory=list)
+    acknowledged: list[Finding] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing unacknowledged failed and the scan itself had no problem."""
+        return not self.failed and not self.problems
+
+
+def checkov_command() -> list[str]:
+    """The checkov executable of this environment (next to the interpreter), else from PATH."""
+    local = Path(sys.executable).parent / "checkov"
+    if local.exists():
+        return [str(local)]
+    found = shutil.which("checkov")
+    if found:
+        return [found]
+    raise MlopsError("checkov is not installed: pip install 'cdktf-mlops[dev]' (checkov 3.3.x)")
+
+
+def _load_acks(directory: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
+    path = directory / "acknowledgements.json"
+    if not path.exists():
+        return {}, []
+    data = json.loads(path.read_text())
+    acks: dict[str, dict[str, str]] = {}
+    problems: list[str] = []
+    for address, entries in data.get("acknowledgements", {}).items():
+        for e in entries:
+            reason = (e.get("reason") or "").strip()
+            if not reason:
+                problems.append(f"{address}: acknowledgement of {e.get('check_id')} has no reason")
+                continue
+            acks.setdefault(address, {})[e["check_id"]] = reason
+    return acks, problems
+
+
+def scan(outdir: str | os.PathLike[str] = "cdktf.out") -> list[StackScan]:
+    """Run checkov over every stack in ``outdir`` and apply acknowledgements."""
+    stacks_dir = Path(outdir) / "stacks"
+    if not stacks_dir.is_dir():
+        raise MlopsError(f"{outdir}: no synthesized stacks; run `cdktf-mlops synth --out {outdir}` first")
+    dirs = sorted(d for d in stacks_dir.iterdir() if (d / "cdk.tf.json").is_file())
+    if not dirs:
+        raise MlopsError(f"{stacks_dir}: holds no cdk.tf.json")
+    cmd = [*checkov_command(), "--framework", "terraform_json", "--skip-download",
+           "--output", "json", "--compact"]
+    for d in dirs:
+        cmd += ["--file", str(d / "cdk.tf.json")]
+    env = {**os.environ, "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "BC_SKIP_MAPPING": "TRUE"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    try:
+        raw: Any = json.loads(proc.stdout) if proc.stdout.strip() else []
+    except json.JSONDecodeError:
+        raise MlopsError(f"checkov did not produce JSON (exit {proc.returncode}):\n{proc.stderr[-2000:]}") from None
+    reports = raw if isinstance(raw, list) else [raw]
+    results: dict[str, StackScan] = {d.name: StackScan(d.name) for d in dirs}
+    failed_by_stack: dict[str, list[dict[str, Any]]] = {d.name: [] for d in dirs}
+    passed_by_stack: dict[str, int] = {d.name: 0 for d in dirs}
+    parsing_errors: list[str] = []
+
+    def stack_of(path: str) -> str | None:
+        parts = Path(path).parts
+        return parts[-2] if len(parts) >= 2 and parts[-2] in results else None
+
+    for report in reports:
+        if not isinstance(report, dict) or report.get("check_type") not in (None, "terraform_json"):
+            continue
+        res = report.get("results", {})
+        for check in res.get("failed_checks", []):
+            s = stack_of(check.get("file_path", ""))
+            if s:
+                failed_by_stack[s].append(check)
+        for check in res.get("passed_checks", []):
+            s = stack_of(check.get("file_path", ""))
+            if s:
+                passed_by_stack[s] += 1
+        parsing_errors.extend(res.get("parsing_errors", []))
+    for d in dirs:
+        out = results[d.name]
+        acks, problems = _load_acks(d)
+        out.problems.extend(problems)
+        out.passed = passed_by_stack[d.name]
+        for check in sorted(failed_by_stack[d.name], key=lambda c: (c["check_id"], c["resource"])):
+            reason = acks.get(check["resource"], {}).get(check["check_id"])
+            finding = Finding(check["check_id"], check["resource"], check.get("check_name", ""), reason or "")
+            (out.acknowledged if reason else out.failed).append(finding)
+        if any(str(d / "cdk.tf.json").endswith(p.lstrip("/")) or p.endswith(f"{d.name}/cdk.tf.json") for p in parsing_errors):
+            out.problems.append("checkov could not parse cdk.tf.json")
+        if out.passed + len(out.failed) + len(out.acknowledged) == 0:
+            out.problems.append("checkov ran no check on this stack (unparsed or empty file)")
+    return [results[d.name] for d in dirs]

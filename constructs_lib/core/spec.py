@@ -1,0 +1,266 @@
+"""PlatformSpec v1: the cloud-agnostic, typed front door (YAML or Python).
+
+One spec describes one platform on one cloud and becomes one stack. Unknown keys are errors;
+every field documents what its default does. ``cdktf-mlops schema`` prints the JSON Schema that
+editors use (committed as ``schemas/platform-spec.schema.json``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from .errors import SpecError
+from .props import EncryptionProps, LifecycleProps, Model
+
+__all__ = [
+    "AwsSettings",
+    "AzureSettings",
+    "GcpSettings",
+    "PlatformSpec",
+    "StorageSpec",
+    "format_validation_error",
+    "load_spec",
+    "load_specs",
+]
+
+_NAME = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
+_REGION = {
+    "aws": re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$"),
+    "azure": re.compile(r"^[a-z]+[a-z0-9]*$"),
+    "gcp": re.compile(r"^[a-z]+-[a-z]+\d$"),
+}
+_REGION_EXAMPLE = {"aws": "us-east-1", "azure": "westeurope", "gcp": "us-central1"}
+
+
+class AwsSettings(Model):
+    """AWS-only settings."""
+
+    account_id: str | None = Field(
+        default=None,
+        pattern=r"^\d{12}$",
+        description=(
+            "Account the stack may deploy into. Defaults to None: any account of the caller's "
+            "credentials. When set, the provider refuses to run against another account."
+        ),
+    )
+
+
+class AzureSettings(Model):
+    """Azure-only settings."""
+
+    resource_group: str = Field(
+        pattern=r"^[-\w.()]{1,89}[-\w()]$",
+        description="Resource group that holds the platform.",
+    )
+    create_resource_group: bool = Field(
+        default=True,
+        description="Create the resource group in the primary region. Defaults to True; False uses an existing one.",
+    )
+    subscription_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-fA-F-]{36}$",
+        description="Subscription to deploy into. Defaults to None: the subscription of the caller's credentials (ARM_SUBSCRIPTION_ID).",
+    )
+
+
+class GcpSettings(Model):
+    """GCP-only settings."""
+
+    project: str = Field(
+        pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
+        description="Project id that holds the platform.",
+    )
+
+
+class StorageSpec(Model):
+    """The platform's data stores: one versioned, encrypted store per entry of `stores`."""
+
+    stores: list[str] = Field(
+        default_factory=lambda: ["data", "artifacts"],
+        min_length=1,
+        description=(
+            "Logical stores to create. Defaults to `data` (datasets) and `artifacts` (models, "
+            "pipeline outputs)."
+        ),
+    )
+    versioning: bool = Field(default=True, description="Keep every object version. Defaults to True.")
+    lifecycle: LifecycleProps = Field(
+        default_factory=LifecycleProps,
+        description="Tiering and noncurrent-version expiry. Defaults to IA at 30 days, archive at 180, noncurrent expiry at 90.",
+    )
+    encryption: EncryptionProps = Field(
+        default_factory=EncryptionProps,
+        description="Customer-managed keys. Defaults to a new key per store with yearly rotation.",
+    )
+    deletion_protection: bool = Field(
+        default=True,
+        description="Protect stores from deletion. Defaults to True; turn off only for throwaway environments.",
+    )
+    access_logging: bool = Field(default=True, description="Record data access. Defaults to True.")
+    replicate: bool | None = Field(
+        default=None,
+        description=(
+            "Replicate every store to the second region of `regions`. Defaults to None: replicate "
+            "when the spec names a second region. True without a second region is an error."
+        ),
+    )
+
+    @field_validator("stores")
+    @classmethod
+    def _stores(cls, stores: list[str]) -> list[str]:
+        for s in stores:
+            if not re.match(r"^[a-z][a-z0-9-]{1,14}[a-z0-9]$", s):
+                raise ValueError(
+                    f"store name {s!r} must be 3-16 lowercase letters, digits or hyphens, starting with a letter"
+                )
+        if len(set(stores)) != len(stores):
+            raise ValueError("store names must be unique")
+        return stores
+
+
+class PlatformSpec(Model):
+    """One ML platform on one cloud. Becomes one stack named `name`."""
+
+    version: Literal[1] = Field(default=1, description="Spec format version. Only 1 exists.")
+    name: str = Field(
+        pattern=_NAME,
+        description="Platform name: 3-32 lowercase letters, digits, hyphens. Names the stack and prefixes resource names.",
+    )
+    cloud: Literal["aws", "azure", "gcp"] = Field(description="Target cloud.")
+    environment: str = Field(
+        pattern=r"^[a-z][a-z0-9]{1,11}$",
+        description="Environment name (dev, staging, prod...): part of resource names and tags.",
+    )
+    regions: list[str] = Field(
+        min_length=1,
+        max_length=4,
+        description="Regions, primary first. A second region receives replicas (and, later, serving).",
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Tags on every taggable resource (GCP: labels, normalised). `platform` and `environment` "
+            "are always added."
+        ),
+    )
+    aws: AwsSettings | None = Field(default=None, description="AWS settings (cloud: aws only).")
+    azure: AzureSettings | None = Field(default=None, description="Azure settings, required for cloud: azure.")
+    gcp: GcpSettings | None = Field(default=None, description="GCP settings, required for cloud: gcp.")
+    storage: StorageSpec = Field(default_factory=StorageSpec, description="Data stores. Defaults to `data` and `artifacts` stores.")
+
+    @model_validator(mode="after")
+    def _cloud_rules(self) -> "PlatformSpec":
+        pattern = _REGION[self.cloud]
+        for n, region in enumerate(self.regions):
+            if not pattern.match(region):
+                raise ValueError(
+                    f"regions[{n}]: {region!r} is not a {self.cloud} region name (like "
+                    f"{_REGION_EXAMPLE[self.cloud]!r})"
+                )
+        if len(set(self.regions)) != len(self.regions):
+            raise ValueError("regions: each region may appear once")
+        for other in ("aws", "azure", "gcp"):
+            if other != self.cloud and getattr(self, other) is not None:
+                raise ValueError(f"{other}: section given but cloud is {self.cloud}; remove it")
+        if self.cloud in ("azure", "gcp") and getattr(self, self.cloud) is None:
+            need = "resource_group" if self.cloud == "azure" else "project"
+            raise ValueError(f"{self.cloud}: section is required for cloud {self.cloud} (with `{need}`)")
+        if self.storage.replicate and len(self.regions) < 2:
+            raise ValueError("storage.replicate is true but `regions` names one region; add a second region")
+        return self
+
+    @property
+    def primary_region(self) -> str:
+        """The first region."""
+        return self.regions[0]
+
+    @property
+    def replica_region(self) -> str | None:
+        """The region that receives replicas, or None when the platform is single-region."""
+        if self.storage.replicate is False or len(self.regions) < 2:
+            return None
+        return self.regions[1]
+
+    @property
+    def all_tags(self) -> dict[str, str]:
+        """`tags` plus `platform`, `environment` and `managed-by`, sorted by key."""
+        base = {"platform": self.name, "environment": self.environment, "managed-by": "cdktf-mlops"}
+        return dict(sorted({**base, **self.tags}.items()))
+
+
+def format_validation_error(err: ValidationError, source: str) -> str:
+    """One readable message per problem: `file: field.path: what is wrong`."""
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"])
+        msg = e["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key; check the spelling against `cdktf-mlops schema`"
+        elif e["type"] == "missing":
+            msg = "required field is missing"
+        lines.append(f"{source}: {loc + ': ' if loc else ''}{msg}")
+    return "\n".join(lines)
+
+
+def _parse(data: Any, source: str) -> PlatformSpec:
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: a spec must be a YAML mapping with at least name, cloud, environment, regions")
+    try:
+        return PlatformSpec.model_validate(data)
+    except ValidationError as err:
+        raise SpecError(format_validation_error(err, source)) from None
+
+
+def load_spec(path: str | Path) -> PlatformSpec:
+    """Read and validate one YAML spec file; raises :class:`SpecError` with the field path."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as err:
+        raise SpecError(f"{p}: cannot read spec ({err.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise SpecError(f"{p}:{where}: invalid YAML: {problem}") from None
+    return _parse(data, str(p))
+
+
+def spec_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Spec files named by ``paths``: files as given, folders expanded to their ``*.yaml``/``*.yml``."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted([*p.glob("*.yaml"), *p.glob("*.yml")])
+            if not found:
+                raise SpecError(f"{p}: folder holds no *.yaml spec")
+            out.extend(found)
+        elif p.exists():
+            out.append(p)
+        else:
+            raise SpecError(f"{p}: no such spec file or folder")
+    return out
+
+
+def load_specs(paths: Iterable[str | Path]) -> list[PlatformSpec]:
+    """Load every spec named by ``paths``; stack names must be unique across them."""
+    specs: list[PlatformSpec] = []
+    seen: dict[str, Path] = {}
+    for f in spec_files(paths):
+        spec = load_spec(f)
+        if spec.name in seen:
+            raise SpecError(f"{f}: name {spec.name!r} is already used by {seen[spec.name]}; stack names must be unique")
+        seen[spec.name] = f
+        specs.append(spec)
+    return specs

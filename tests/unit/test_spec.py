@@ -1,0 +1,133 @@
+"""PlatformSpec validation: each kind of bad spec gets one clear message naming the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from constructs_lib.core.errors import SpecError
+from constructs_lib.core.spec import PlatformSpec, load_spec, load_specs
+
+GOOD = {
+    "name": "demo-ml",
+    "cloud": "aws",
+    "environment": "dev",
+    "regions": ["eu-west-1", "eu-central-1"],
+}
+
+
+def write(tmp_path: Path, data: object, name: str = "spec.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(data) if not isinstance(data, str) else data)
+    return p
+
+
+def error_of(tmp_path: Path, data: object) -> str:
+    with pytest.raises(SpecError) as exc:
+        load_spec(write(tmp_path, data))
+    return str(exc.value)
+
+
+def test_minimal_spec_gets_documented_defaults(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, GOOD))
+    assert spec.storage.stores == ["data", "artifacts"]
+    assert spec.storage.encryption.key_id is None
+    assert spec.storage.encryption.rotation_days == 365
+    assert spec.storage.deletion_protection is True
+    assert spec.replica_region == "eu-central-1"
+    assert spec.all_tags["platform"] == "demo-ml" and spec.all_tags["environment"] == "dev"
+
+
+def test_unknown_key_names_the_path(tmp_path: Path) -> None:
+    msg = error_of(tmp_path, {**GOOD, "storage": {"versionning": True}})
+    assert "storage.versionning" in msg and "unknown key" in msg
+
+
+def test_missing_required_field(tmp_path: Path) -> None:
+    data = dict(GOOD)
+    del data["cloud"]
+    msg = error_of(tmp_path, data)
+    assert "cloud: required field is missing" in msg
+
+
+def test_region_must_match_cloud(tmp_path: Path) -> None:
+    msg = error_of(tmp_path, {**GOOD, "regions": ["westeurope"]})
+    assert "regions[0]" in msg and "'us-east-1'" in msg
+
+
+def test_azure_needs_its_section(tmp_path: Path) -> None:
+    msg = error_of(tmp_path, {**GOOD, "cloud": "azure", "regions": ["westeurope"]})
+    assert "azure: section is required" in msg and "resource_group" in msg
+
+
+def test_section_of_other_cloud_is_rejected(tmp_path: Path) -> None:
+    msg = error_of(tmp_path, {**GOOD, "gcp": {"project": "some-project-1"}})
+    assert "gcp: section given but cloud is aws" in msg
+
+
+def test_lifecycle_order_is_checked(tmp_path: Path) -> None:
+    msg = error_of(
+        tmp_path,
+        {**GOOD, "storage": {"lifecycle": {"infrequent_access_after_days": 60, "archive_after_days": 30}}},
+    )
+    assert "storage.lifecycle" in msg and "archive_after_days (30)" in msg
+
+
+def test_replicate_needs_second_region(tmp_path: Path) -> None:
+    msg = error_of(tmp_path, {**GOOD, "regions": ["eu-west-1"], "storage": {"replicate": True}})
+    assert "storage.replicate" in msg and "second region" in msg
+
+
+def test_rotation_bounds(tmp_path: Path) -> None:
+    msg = error_of(tmp_path, {**GOOD, "storage": {"encryption": {"rotation_days": 10}}})
+    assert "storage.encryption.rotation_days" in msg and "90" in msg
+
+
+def test_invalid_yaml_reports_line(tmp_path: Path) -> None:
+    msg = error_of(tmp_path, "name: [unclosed\ncloud: aws\n")
+    assert "invalid YAML" in msg and "line" in msg
+
+
+def test_not_a_mapping(tmp_path: Path) -> None:
+    assert "must be a YAML mapping" in error_of(tmp_path, "- a\n- b\n")
+
+
+def test_missing_file_and_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="no such spec file"):
+        load_specs([tmp_path / "nope.yaml"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SpecError, match="holds no"):
+        load_specs([tmp_path / "empty"])
+
+
+def test_duplicate_stack_names(tmp_path: Path) -> None:
+    write(tmp_path, GOOD, "a.yaml")
+    write(tmp_path, GOOD, "b.yaml")
+    with pytest.raises(SpecError, match="already used"):
+        load_specs([tmp_path])
+
+
+def test_spec_is_frozen() -> None:
+    spec = PlatformSpec.model_validate(GOOD)
+    with pytest.raises(Exception):
+        spec.name = "other"  # type: ignore[misc]
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_names_are_validated_not_crashing(name: str) -> None:
+    try:
+        spec = PlatformSpec.model_validate({**GOOD, "name": name})
+    except Exception as exc:  # pydantic ValidationError
+        assert "name" in str(exc)
+    else:
+        assert spec.name[0].isalpha() and spec.name == spec.name.lower()
+
+
+def test_reference_specs_are_valid() -> None:
+    specs = load_specs([Path(__file__).parents[2] / "examples" / "reference"])
+    assert sorted(s.cloud for s in specs) == ["aws", "azure", "gcp"]
+    assert all(len(s.regions) == 2 for s in specs)
