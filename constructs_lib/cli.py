@@ -22,6 +22,7 @@ __all__ = ["app", "main"]
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
     help="Typed ML platform specs -> CDK for Terraform stacks on AWS, Azure and GCP.",
 )
 out = Console()

@@ -108,7 +108,12 @@ def log(msg: str) -> None:
 def encode(doc: dict[str, Any]) -> bytes:
     """Deterministic bytes: sorted keys, compact separators, gzip level 9 with mtime=0."""
     raw = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
-    return gzip.compress(raw, compresslevel=9, mtime=0)
+    buf = io.BytesIO()
+    # Explicit GzipFile: no file name, mtime 0 and a fixed OS byte in the header on every
+    # platform / Python version (gzip.compress delegates the header to zlib on some versions).
+    with gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=buf, mtime=0) as gz:
+        gz.write(raw)
+    return buf.getvalue()
 
 
 def write_output(name: str, doc: dict[str, Any], out_dir: Path) -> Path:

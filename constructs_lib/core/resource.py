@@ -45,7 +45,7 @@ class _Refs:
 
     def ref(self, attribute: str) -> str:
         """A string token for ``attribute``, e.g. ``${aws_kms_key.key.arn}`` once synthesized."""
-        return self.interpolation_for_attribute(attribute)  # type: ignore[attr-defined]
+        return self.get_string_attribute(attribute)  # type: ignore[attr-defined]
 
     def ref_list(self, attribute: str) -> list[str]:
         """A list token for a list-valued ``attribute`` (e.g. ``subnet_ids``)."""

@@ -78,6 +78,26 @@ def _load_acks(directory: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
     return acks, problems
 
 
+def _addresses(path: Path) -> dict[str, str]:
+    """Logical name -> ``type.name`` for every resource of a stack (names are unique per stack)."""
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return {
+        name: f"{tf_type}.{name}"
+        for tf_type, instances in doc.get("resource", {}).items()
+        if isinstance(instances, dict)
+        for name in instances
+    }
+
+
+def _address_of(reported: str, addresses: dict[str, str]) -> str:
+    # checkov's terraform_json runner sometimes reports ``resource.<name>`` instead of
+    # ``<type>.<name>``; engine logical names are unique per stack, so the name identifies it.
+    return addresses.get(reported.rsplit(".", 1)[-1], reported)
+
+
 def scan(outdir: str | os.PathLike[str] = "cdktf.out") -> list[StackScan]:
     """Run checkov over every stack in ``outdir`` and apply acknowledgements."""
     stacks_dir = Path(outdir) / "stacks"
@@ -122,11 +142,13 @@ def scan(outdir: str | os.PathLike[str] = "cdktf.out") -> list[StackScan]:
     for d in dirs:
         out = results[d.name]
         acks, problems = _load_acks(d)
+        addresses = _addresses(d / "cdk.tf.json")
         out.problems.extend(problems)
         out.passed = passed_by_stack[d.name]
         for check in sorted(failed_by_stack[d.name], key=lambda c: (c["check_id"], c["resource"])):
-            reason = acks.get(check["resource"], {}).get(check["check_id"])
-            finding = Finding(check["check_id"], check["resource"], check.get("check_name", ""), reason or "")
+            address = _address_of(check["resource"], addresses)
+            reason = acks.get(address, {}).get(check["check_id"])
+            finding = Finding(check["check_id"], address, check.get("check_name", ""), reason or "")
             (out.acknowledged if reason else out.failed).append(finding)
         if any(str(d / "cdk.tf.json").endswith(p.lstrip("/")) or p.endswith(f"{d.name}/cdk.tf.json") for p in parsing_errors):
             out.problems.append("checkov could not parse cdk.tf.json")

@@ -1,0 +1,1 @@
+"""Bundled compact Terraform provider schemas (data files; see README.md in this directory)."""

@@ -1,0 +1,599 @@
+"""A versioned, CMEK-encrypted, lifecycle-managed data store on Google Cloud Storage.
+
+``DataStore`` is the GCP member of the ``DataStore`` family (same class name, props field names
+and public attributes on AWS and Azure). From one :class:`DataStoreProps` it emits:
+
+* ``google_storage_bucket`` (child ``Resource``): versioning, uniform bucket-level access,
+  ``public_access_prevention = "enforced"``, default CMEK (``encryption.default_kms_key_name``)
+  with Google-managed and customer-supplied keys refused for new objects, lifecycle tiering
+  (STANDARD → NEARLINE → COLDLINE), noncurrent-version expiry, abort of incomplete multipart
+  uploads, soft delete, usage logging to a dedicated log bucket, ``force_destroy = false``;
+* a :class:`~constructs_lib.gcp.keys.Key` (child ``Key``) unless ``encryption.key_id`` is given,
+  and ``roles/cloudkms.cryptoKeyEncrypterDecrypter`` on that key for the project's Cloud Storage
+  service agent (data source ``google_storage_project_service_account``, child ``ServiceAgent``);
+* a log bucket (child ``LogBucket``, hardened the same way) and the write grant Cloud Storage's
+  log writer (``group:cloud-storage-analytics@google.com``) needs on it (child ``LogWriter``);
+* ``google_storage_bucket_iam_member`` grants from :meth:`DataStore.grant_read` /
+  :meth:`DataStore.grant_write`.
+
+GCP specifics worth knowing:
+
+* **TLS-only is inherent**: Cloud Storage APIs only accept HTTPS (TLS), so there is no policy to
+  write, unlike the S3 ``aws:SecureTransport`` deny.
+* **Replication** is a *dual-region* bucket: the bucket's location is the multi-region that holds
+  both regions (``US``, ``EU``, ``ASIA``) with ``custom_placement_config.data_locations`` =
+  ``[PRIMARY, SECOND]`` and turbo replication (``rpo = "ASYNC_TURBO"``, 15-minute RPO). It is one
+  bucket, one name, readable and writable in both regions, with automatic failover, so no replica
+  bucket, no replication job and no ``replica_provider`` are needed.
+* **Key location** must match the bucket location: the region for a regional bucket, the
+  lowercase multi-region (``us``, ``eu``, ``asia``) for a dual-region bucket.
+* **Deletion protection**: Terraform ``prevent_destroy`` plus the provider's own
+  ``deletion_policy = "PREVENT"``; soft delete keeps deleted objects restorable for
+  ``soft_delete_days``. GCS has no bucket-level lock besides retention policies, which would stop
+  lifecycle expiry of noncurrent versions and are therefore not used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pydantic import Field, model_validator
+
+from ..core import engine
+from ..core import props as core_props
+from ..core.acknowledge import Acknowledge
+from ..core.naming import bucket_name, short_hash
+from ..core.resource import DataSource, Resource
+from ..core.tags import Tags
+from .keys import ENCRYPTER_DECRYPTER_ROLE, Key, KeyProps
+
+__all__ = [
+    "DEFAULT_LOG_RETENTION_DAYS",
+    "DEFAULT_SOFT_DELETE_DAYS",
+    "LOG_WRITER_MEMBER",
+    "READ_ROLES",
+    "TURBO_RPO_MINUTES",
+    "WRITE_ROLES",
+    "DataStore",
+    "DataStoreProps",
+    "Recovery",
+    "multi_region_of",
+]
+
+DEFAULT_SOFT_DELETE_DAYS = 7
+"""Days deleted or overwritten objects stay restorable (soft delete) by default."""
+
+DEFAULT_LOG_RETENTION_DAYS = 365
+"""Days usage-log objects are kept in the log bucket by default."""
+
+LOG_WRITER_MEMBER = "group:cloud-storage-analytics@google.com"
+"""The Google group Cloud Storage writes usage logs as; it needs objectCreator on the log bucket."""
+
+READ_ROLES: tuple[str, ...] = ("roles/storage.objectViewer",)
+"""Roles of :meth:`DataStore.grant_read`: get and list objects (no bucket metadata, no writes)."""
+
+WRITE_ROLES: tuple[str, ...] = ("roles/storage.objectCreator", "roles/storage.objectViewer")
+"""Roles of :meth:`DataStore.grant_write`: create new objects, get and list them. No delete,
+no overwrite of existing names, no bucket or IAM administration."""
+
+TURBO_RPO_MINUTES = 15
+"""Recovery point objective guaranteed by turbo replication (``rpo = "ASYNC_TURBO"``)."""
+
+_DEFAULT_RPO_MINUTES = 720
+"""Default dual-region replication: 99.9 % of new objects within 1 hour, 100 % within 12 hours."""
+
+_SECONDS_PER_DAY = 86_400
+_REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
+_KEY_ID = re.compile(
+    r"^projects/[^/]+/locations/(?P<location>[^/]+)/keyRings/[^/]+/cryptoKeys/[^/]+$"
+)
+
+# Multi-region of a region, by prefix; regions listed in _OUTSIDE share the prefix but are not in
+# the multi-region (the EU multi-region holds EU member states only).
+_MULTI_REGIONS: tuple[tuple[str, str], ...] = (("us-", "US"), ("europe-", "EU"), ("asia-", "ASIA"))
+_OUTSIDE: frozenset[str] = frozenset({"europe-west2", "europe-west6"})  # London, Zurich
+
+_MEMBER_PREFIXES: tuple[str, ...] = (
+    "serviceAccount:",
+    "group:",
+    "user:",
+    "principal://",
+    "principalSet://",
+)
+_PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
+
+
+def multi_region_of(region: str) -> str | None:
+    """The Cloud Storage multi-region (``US``, ``EU``, ``ASIA``) holding ``region``, or None."""
+    if region in _OUTSIDE:
+        return None
+    for prefix, multi_region in _MULTI_REGIONS:
+        if region.startswith(prefix):
+            return multi_region
+    return None
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """Disaster-recovery objectives of a data store, in minutes.
+
+    ``rpo_minutes``: at most this much recent data can be lost when a region is lost.
+    ``rto_minutes``: the store is usable again within this time after a regional outage.
+    ``None`` means there is no cross-region copy: a regional outage makes the data unavailable
+    until the region recovers (the objectives are then those of the region itself).
+
+    On GCP a dual-region bucket fails over automatically without a name or path change
+    (``rto_minutes=0``); its RPO is 15 minutes with turbo replication, 12 hours (720) with default
+    replication.
+    """
+
+    rpo_minutes: int | None
+    rto_minutes: int | None
+
+
+class DataStoreProps(core_props.DataStoreProps):
+    """GCP data store props: the shared :class:`~constructs_lib.core.props.DataStoreProps` plus
+    the project and region, and a few GCS settings with secure defaults."""
+
+    project: str = Field(
+        min_length=6,
+        max_length=30,
+        pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$",
+        description="Project ID that holds the bucket, its log bucket and its key.",
+    )
+    location: str = Field(
+        description=(
+            "Primary region of the store, lowercase (e.g. 'us-central1'). Without replication the "
+            "bucket is regional there; with `replication` it is a dual-region bucket over this "
+            "region and `replication.region`."
+        ),
+    )
+    soft_delete_days: int = Field(
+        default=DEFAULT_SOFT_DELETE_DAYS,
+        ge=0,
+        le=90,
+        description=(
+            "Days deleted or overwritten objects stay restorable (bucket soft-delete policy). "
+            "Defaults to 7, the Cloud Storage default; 0 turns soft delete off, otherwise 7-90."
+        ),
+    )
+    log_retention_days: int = Field(
+        default=DEFAULT_LOG_RETENTION_DAYS,
+        ge=1,
+        description=(
+            "Days usage-log objects are kept in the log bucket (with `access_logging`). "
+            "Defaults to 365."
+        ),
+    )
+    enforce_cmek_only: bool = Field(
+        default=True,
+        description=(
+            "Refuse new objects encrypted with Google-managed or customer-supplied keys (bucket "
+            "encryption enforcement), so every object uses the customer-managed key. Defaults to True."
+        ),
+    )
+    grant_key_to_service_agent: bool = Field(
+        default=True,
+        description=(
+            "Grant the project's Cloud Storage service agent encrypt/decrypt on the key, which the "
+            "bucket needs before it can be created. Defaults to True. For a supplied "
+            "`encryption.key_id` whose IAM is managed elsewhere, set False and grant it there."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _gcp_rules(self) -> "DataStoreProps":
+        # Order matters: locations first, then replication, then the key (which needs both).
+        if not _REGION.match(self.location):
+            raise ValueError(
+                f"location {self.location!r} is not a lowercase GCP region such as 'us-central1': "
+                "give the primary region (use `replication` for a dual-region store)"
+            )
+        if 0 < self.soft_delete_days < 7:
+            raise ValueError(
+                f"soft_delete_days ({self.soft_delete_days}) must be 0 (off) or between 7 and 90: "
+                "Cloud Storage accepts no shorter soft-delete period"
+            )
+        if self.replication is not None:
+            second = self.replication.region
+            if not _REGION.match(second):
+                raise ValueError(
+                    f"replication.region {second!r} is not a lowercase GCP region such as 'us-east1'"
+                )
+            if second == self.location:
+                raise ValueError(
+                    f"replication.region ({second}) must differ from location ({self.location}): "
+                    "a dual-region bucket needs two regions"
+                )
+            primary_mr, second_mr = multi_region_of(self.location), multi_region_of(second)
+            if primary_mr is None or primary_mr != second_mr:
+                raise ValueError(
+                    f"location {self.location!r} and replication.region {second!r} are not in the "
+                    "same Cloud Storage multi-region (US: us-*, EU: europe-* except europe-west2 "
+                    "and europe-west6, ASIA: asia-*): a dual-region bucket needs two regions of "
+                    "one multi-region; choose a second region in the same one"
+                )
+        key_id = self.encryption.key_id
+        if key_id is not None and not key_id.startswith("${"):
+            match = _KEY_ID.match(key_id)
+            if match is None:
+                raise ValueError(
+                    f"encryption.key_id {key_id!r} is not a Cloud KMS crypto key id: use "
+                    "'projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY'"
+                )
+            if match["location"] != self.kms_location:
+                raise ValueError(
+                    f"encryption.key_id is in location {match['location']!r} but this store needs "
+                    f"a key in {self.kms_location!r}: Cloud Storage only uses a key in the bucket's "
+                    "own location (the region, or the lowercase multi-region of a dual-region bucket)"
+                )
+        return self
+
+    @property
+    def kms_location(self) -> str:
+        """Cloud KMS location the store's key must be in: the region, or for a dual-region store
+        the lowercase multi-region (``us``, ``eu``, ``asia``)."""
+        if self.replication is None:
+            return self.location
+        return (multi_region_of(self.location) or self.location).lower()
+
+
+class DataStore(engine.Construct):
+    """A versioned, CMEK-encrypted Cloud Storage bucket with lifecycle tiering and access logs.
+
+    Defaults (each from :class:`DataStoreProps`): versioning on; NEARLINE after 30 days, COLDLINE
+    after 180; noncurrent versions deleted after 90 days; incomplete multipart uploads aborted
+    after 7 days; a new Cloud KMS key with yearly rotation; public access prevented; uniform
+    bucket-level access; usage logs to a dedicated log bucket kept 365 days; 7-day soft delete;
+    deletion protection on; regional (no replication). TLS is always on for Cloud Storage.
+
+    Public attributes (same names on every cloud):
+
+    * ``resource`` — the ``google_storage_bucket`` :class:`Resource`;
+    * ``key`` — the created :class:`Key`, or ``None`` when ``encryption.key_id`` is supplied;
+    * ``key_id`` — token (or the supplied string) of the Cloud KMS crypto key id;
+    * ``store_name`` — token of the bucket name;
+    * ``store_id`` — token of the bucket self link (``https://www.googleapis.com/storage/v1/b/NAME``);
+    * ``replica`` — with replication, the dual-region bucket itself (it holds the second copy);
+      ``None`` otherwise;
+    * ``recovery`` — :class:`Recovery` (RPO/RTO in minutes);
+
+    and GCP extras: ``store_url`` (``gs://NAME`` token), ``log_bucket`` (Resource or None),
+    ``location`` (bucket location: region or multi-region, upper case), ``kms_location``.
+
+    ``provider`` selects a non-default ``google`` provider (another project or credentials).
+    ``replica_provider`` is accepted for interface parity with AWS and ignored: a dual-region
+    bucket is one resource managed through one provider.
+    """
+
+    def __init__(
+        self,
+        scope: engine.Construct,
+        id: str,
+        props: DataStoreProps,
+        *,
+        provider: engine.TerraformProvider | None = None,
+        replica_provider: engine.TerraformProvider | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        if not isinstance(props, DataStoreProps):
+            raise TypeError(
+                f"{self.node.path}: gcp.DataStore needs gcp.DataStoreProps (with project and "
+                f"location), got {type(props).__name__}"
+            )
+        self.props = props
+        self._provider = provider
+        self._replica_provider = replica_provider  # unused on GCP, see the class docstring
+        self._grants: dict[tuple[str, str], Resource] = {}
+        Tags.of(self).add_all(props.tags)
+
+        protect = props.deletion_protection
+        name = bucket_name(props.project, props.name)
+
+        # --- where the data lives -------------------------------------------------------------
+        replication = props.replication
+        placement: dict[str, list[str]] | None = None
+        rpo: str | None = None
+        if replication is None:
+            self.location = props.location.upper()
+            self.kms_location = props.kms_location
+            self.recovery = Recovery(rpo_minutes=None, rto_minutes=None)
+        else:
+            multi_region = multi_region_of(props.location)
+            assert multi_region is not None  # checked by DataStoreProps
+            self.location = multi_region
+            self.kms_location = props.kms_location
+            placement = {"data_locations": [props.location.upper(), replication.region.upper()]}
+            turbo = replication.rpo_minutes < _DEFAULT_RPO_MINUTES
+            rpo = "ASYNC_TURBO" if turbo else "DEFAULT"
+            self.recovery = Recovery(
+                rpo_minutes=TURBO_RPO_MINUTES if turbo else _DEFAULT_RPO_MINUTES,
+                rto_minutes=0,
+            )
+
+        # --- customer-managed key ---------------------------------------------------------------
+        self.service_agent = DataSource(
+            self,
+            "ServiceAgent",
+            "google_storage_project_service_account",
+            provider=provider,
+            project=props.project,
+        )
+        key_grant: Resource | None = None
+        enc = props.encryption
+        if enc.key_id is None:
+            self.key: Key | None = Key(
+                self,
+                "Key",
+                KeyProps(
+                    name=name,
+                    project=props.project,
+                    location=self.kms_location,
+                    rotation_days=enc.rotation_days,
+                    deletion_window_days=enc.deletion_window_days,
+                    deletion_protection=protect,
+                ),
+                provider=provider,
+            )
+            self.key_id: str = self.key.key_id
+            key_grant = self.key.grant_encrypt_decrypt(
+                self.service_agent.ref("member"), id="StorageServiceAgent"
+            )
+        else:
+            self.key = None
+            self.key_id = enc.key_id
+            if props.grant_key_to_service_agent:
+                key_grant = Resource(
+                    self,
+                    "KeyServiceAgent",
+                    "google_kms_crypto_key_iam_member",
+                    provider=provider,
+                    crypto_key_id=enc.key_id,
+                    role=ENCRYPTER_DECRYPTER_ROLE,
+                    member=self.service_agent.ref("member"),
+                )
+        depends_on = [key_grant] if key_grant is not None else None
+        encryption = self._encryption()
+
+        # --- access logs --------------------------------------------------------------------------
+        self.log_bucket: Resource | None = None
+        logging: dict[str, str] | None = None
+        if props.access_logging:
+            self.log_bucket = Resource(
+                self,
+                "LogBucket",
+                "google_storage_bucket",
+                provider=provider,
+                depends_on=depends_on,
+                prevent_destroy=protect,
+                name=bucket_name(props.project, props.name, "logs"),
+                project=props.project,
+                location=self.location,
+                storage_class="STANDARD",
+                force_destroy=False,
+                deletion_policy="PREVENT" if protect else None,
+                uniform_bucket_level_access=True,
+                public_access_prevention="enforced",
+                versioning={"enabled": True},
+                encryption=encryption,
+                soft_delete_policy=self._soft_delete(),
+                lifecycle_rule=[
+                    _rule("Delete", age=props.log_retention_days),
+                    _noncurrent_expiry(props.lifecycle.noncurrent_version_expiry_days),
+                    _rule("AbortIncompleteMultipartUpload", age=props.lifecycle.abort_incomplete_upload_days),
+                ],
+            )
+            Acknowledge.of(self.log_bucket).add(
+                "CKV_GCP_62",
+                reason=(
+                    "This is the dedicated usage-log bucket of the data store: logging it to "
+                    "itself would loop and a further log bucket would only move the finding. "
+                    "Access to it is recorded by Cloud Audit Logs (admin activity always on)."
+                ),
+            )
+            self.log_writer: Resource | None = Resource(
+                self,
+                "LogWriter",
+                "google_storage_bucket_iam_member",
+                provider=provider,
+                bucket=self.log_bucket.ref("name"),
+                role="roles/storage.objectCreator",
+                member=LOG_WRITER_MEMBER,
+            )
+            logging = {"log_bucket": self.log_bucket.ref("name"), "log_object_prefix": name}
+        else:
+            self.log_writer = None
+
+        # --- the bucket ---------------------------------------------------------------------------
+        self.resource = Resource(
+            self,
+            "Resource",
+            "google_storage_bucket",
+            provider=provider,
+            depends_on=depends_on,
+            prevent_destroy=protect,
+            name=name,
+            project=props.project,
+            location=self.location,
+            custom_placement_config=placement,
+            rpo=rpo,
+            storage_class="STANDARD",
+            force_destroy=False,
+            deletion_policy="PREVENT" if protect else None,
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            versioning={"enabled": props.versioning},
+            encryption=encryption,
+            logging=logging,
+            soft_delete_policy=self._soft_delete(),
+            lifecycle_rule=self._lifecycle_rules(),
+        )
+        if not props.versioning:
+            Acknowledge.of(self.resource).add(
+                "CKV_GCP_78",
+                reason=(
+                    "versioning=false was chosen explicitly in the props for data that is "
+                    "reproducible from its source; soft delete still keeps deleted objects "
+                    f"restorable for {props.soft_delete_days} days."
+                ),
+            )
+        if not props.access_logging:
+            Acknowledge.of(self.resource).add(
+                "CKV_GCP_62",
+                reason=(
+                    "access_logging=false was chosen explicitly in the props; Cloud Audit Logs "
+                    "still record admin activity on the bucket, and data-access audit logs can be "
+                    "enabled for the project instead of usage logs."
+                ),
+            )
+
+        self.store_name: str = self.resource.ref("name")
+        self.store_id: str = self.resource.ref("self_link")
+        self.store_url: str = self.resource.ref("url")
+        self.replica: Resource | None = self.resource if replication is not None else None
+
+    # --- grants -----------------------------------------------------------------------------------
+
+    def grant_read(self, principal: str, *, id: str | None = None) -> list[Resource]:
+        """Let ``principal`` read (get and list) objects: ``roles/storage.objectViewer``.
+
+        ``principal`` is an IAM member string: ``serviceAccount:NAME@PROJECT.iam.gserviceaccount.com``,
+        ``group:EMAIL``, ``user:EMAIL``, or a workload-identity ``principal://`` /
+        ``principalSet://`` URI. Public members (``allUsers``, ``allAuthenticatedUsers``) and
+        whole domains are refused. No key role is granted or needed: the Cloud Storage service
+        agent decrypts with the CMEK on the reader's behalf. Emits non-authoritative
+        ``google_storage_bucket_iam_member`` resources on this bucket only; granting the same
+        role to the same principal twice reuses the first grant. ``id`` names the grants'
+        constructs and is required when ``principal`` contains a token.
+        """
+        return self._grant(principal, READ_ROLES, id)
+
+    def grant_write(self, principal: str, *, id: str | None = None) -> list[Resource]:
+        """Let ``principal`` create new objects and read them back: ``roles/storage.objectCreator``
+        and ``roles/storage.objectViewer``.
+
+        Writers cannot delete objects or overwrite an existing object name (both need
+        ``storage.objects.delete``), nor change the bucket or its IAM: write new, versioned names
+        (e.g. ``runs/<run-id>/model.pt``). Encryption uses the bucket's CMEK through the service
+        agent, so no key role is needed. ``principal`` and ``id`` as in :meth:`grant_read`.
+        """
+        return self._grant(principal, WRITE_ROLES, id)
+
+    @property
+    def grants(self) -> tuple[Resource, ...]:
+        """The bucket IAM grants emitted so far, in creation order."""
+        return tuple(self._grants.values())
+
+    def _grant(self, principal: str, roles: tuple[str, ...], id: str | None) -> list[Resource]:
+        _check_principal(self.node.path, principal)
+        if id is None:
+            if engine.Token.is_unresolved(principal):
+                raise ValueError(
+                    f"{self.node.path}: pass id=... to grant a principal that contains a token "
+                    "(a token's text is not stable, so it cannot name the grant)"
+                )
+            suffix = short_hash(principal, length=8)
+        else:
+            suffix = id
+        out: list[Resource] = []
+        for role in roles:
+            key = (role, principal)
+            if key not in self._grants:
+                self._grants[key] = Resource(
+                    self,
+                    f"{_role_label(role)}{suffix}",
+                    "google_storage_bucket_iam_member",
+                    provider=self._provider,
+                    bucket=self.resource.ref("name"),
+                    role=role,
+                    member=principal,
+                )
+            out.append(self._grants[key])
+        return out
+
+    # --- building blocks ------------------------------------------------------------------------
+
+    def _encryption(self) -> dict[str, object]:
+        encryption: dict[str, object] = {"default_kms_key_name": self.key_id}
+        if self.props.enforce_cmek_only:
+            encryption["google_managed_encryption_enforcement_config"] = {
+                "restriction_mode": "FullyRestricted"
+            }
+            encryption["customer_supplied_encryption_enforcement_config"] = {
+                "restriction_mode": "FullyRestricted"
+            }
+        return encryption
+
+    def _soft_delete(self) -> dict[str, int]:
+        return {"retention_duration_seconds": self.props.soft_delete_days * _SECONDS_PER_DAY}
+
+    def _lifecycle_rules(self) -> list[dict[str, object]]:
+        lc = self.props.lifecycle
+        rules: list[dict[str, object]] = []
+        if lc.infrequent_access_after_days is not None:
+            rules.append(
+                _rule(
+                    "SetStorageClass",
+                    storage_class="NEARLINE",
+                    age=lc.infrequent_access_after_days,
+                    matches_storage_class=["STANDARD"],
+                )
+            )
+        if lc.archive_after_days is not None:
+            rules.append(
+                _rule(
+                    "SetStorageClass",
+                    storage_class="COLDLINE",
+                    age=lc.archive_after_days,
+                    matches_storage_class=["STANDARD", "NEARLINE"],
+                )
+            )
+        rules.append(_noncurrent_expiry(lc.noncurrent_version_expiry_days))
+        rules.append(_rule("AbortIncompleteMultipartUpload", age=lc.abort_incomplete_upload_days))
+        return rules
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"DataStore({self.node.path!r}, location={self.location!r})"
+
+
+def _rule(action: str, *, storage_class: str | None = None, **condition: object) -> dict[str, object]:
+    return {
+        "action": {"type": action, "storage_class": storage_class},
+        "condition": condition,
+    }
+
+
+def _noncurrent_expiry(days: int) -> dict[str, object]:
+    # No ``age`` here: send_age_if_zero=false keeps the provider from adding ``age = 0``.
+    return _rule(
+        "Delete",
+        days_since_noncurrent_time=days,
+        with_state="ARCHIVED",
+        send_age_if_zero=False,
+    )
+
+
+def _role_label(role: str) -> str:
+    """``roles/storage.objectViewer`` -> ``ObjectViewer`` (for construct ids)."""
+    last = role.rsplit(".", 1)[-1]
+    return last[:1].upper() + last[1:]
+
+
+def _check_principal(path: str, principal: str) -> None:
+    if not isinstance(principal, str) or not principal:
+        raise ValueError(f"{path}: a principal must be a non-empty IAM member string")
+    if principal in _PUBLIC_MEMBERS:
+        raise ValueError(
+            f"{path}: {principal!r} would make the data store public; grant a service account, "
+            "group or user instead"
+        )
+    if engine.Token.is_unresolved(principal) and principal.startswith("${"):
+        return  # a whole-token member (e.g. another resource's ``member`` attribute)
+    if not principal.startswith(_MEMBER_PREFIXES) or principal.endswith((":", "//")):
+        allowed = ", ".join(repr(p) for p in _MEMBER_PREFIXES)
+        raise ValueError(
+            f"{path}: principal {principal!r} is not an IAM member of a supported kind: it must "
+            f"start with one of {allowed} (e.g. 'serviceAccount:trainer@my-project."
+            "iam.gserviceaccount.com'); domains and public members are not granted"
+        )

@@ -1,0 +1,307 @@
+"""Deploy synthesized AWS stacks with the real ``terraform`` CLI into a moto server on loopback.
+
+Nothing here reaches a network beyond 127.0.0.1: providers come from a filesystem mirror
+(``CDKTF_MLOPS_TF_MIRROR``, default ``/opt/tf-plugins``), every AWS endpoint points at moto, and
+credentials are fake. Tests are skipped, naming what is missing, when ``terraform``, the mirror or
+moto is absent.
+
+Reuse from other tests (e.g. the reference example)::
+
+    def test_reference_deploys(moto_deploy, tmp_path):
+        result = moto_deploy(synthesized_stack_dir_or_json, tmp_path)
+        assert result["resources"]["aws_s3_bucket.x"]["values"]["bucket"] == ...
+
+``deploy_to_moto(stack_json, workdir, endpoint=..., env=...)`` is the plain function behind the
+``moto_deploy`` fixture.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = [
+    "DEFAULT_MOTO_SERVICES",
+    "TerraformFailed",
+    "deploy_to_moto",
+    "moto_override",
+    "terraform_env",
+]
+
+#: ``endpoints`` keys of the aws provider pointed at moto (all exist in aws 5.100 and 6.x).
+DEFAULT_MOTO_SERVICES: tuple[str, ...] = ("iam", "kms", "s3", "s3control", "sts")
+#: Fake credentials: moto accepts any; real AWS would reject them.
+FAKE_CREDENTIALS = {"access_key": "testing", "secret_key": "testing"}
+MOTO_REGION = "us-east-1"
+_TF_TIMEOUT_S = 300
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "deploy: terraform validate/apply into a local emulator (needs terraform and a provider mirror)",
+    )
+
+
+class TerraformFailed(AssertionError):
+    """A terraform command exited non-zero; the message carries its stderr and stdout tail."""
+
+
+def _mirror_dir() -> Path:
+    return Path(os.environ.get("CDKTF_MLOPS_TF_MIRROR", "/opt/tf-plugins"))
+
+
+def _missing() -> str | None:
+    """Why the deploy tests cannot run here, or None when they can."""
+    if shutil.which("terraform") is None:
+        return "terraform CLI not found on PATH"
+    mirror = _mirror_dir()
+    aws = mirror / "registry.terraform.io" / "hashicorp" / "aws"
+    if not aws.is_dir() or not any(aws.glob("*/*/terraform-provider-aws_*")):
+        return (
+            f"no hashicorp/aws provider in the filesystem mirror {mirror} "
+            "(set CDKTF_MLOPS_TF_MIRROR to a directory with registry.terraform.io/hashicorp/aws/<version>/<os_arch>/)"
+        )
+    try:
+        import moto.server  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - moto is a test dependency
+        return f"moto[server] is not importable: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def terraform_cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A terraform CLI config that installs hashicorp/aws only from the filesystem mirror."""
+    reason = _missing()
+    if reason:
+        pytest.skip(reason)
+    path = tmp_path_factory.mktemp("terraform-cli") / "terraform.rc"
+    mirror = json.dumps(str(_mirror_dir()))
+    path.write_text(
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f"    path    = {mirror}\n"
+        '    include = ["registry.terraform.io/hashicorp/aws"]\n'
+        "  }\n"
+        "  direct {\n"
+        '    exclude = ["registry.terraform.io/*/*"]\n'
+        "  }\n"
+        "}\n"
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """URL of a moto server on 127.0.0.1 (a free port), stopped after the session."""
+    reason = _missing()
+    if reason:
+        pytest.skip(reason)
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def terraform_env(cli_config: Path) -> dict[str, str]:
+    """Environment for terraform subprocesses: fake credentials, mirror config, no prompts."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "TF_")) and k not in ("CHECKPOINT_DISABLE",)
+    }
+    env.update(
+        {
+            "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["access_key"],
+            "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["secret_key"],
+            "AWS_DEFAULT_REGION": MOTO_REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "TF_CLI_CONFIG_FILE": str(cli_config),
+            "TF_IN_AUTOMATION": "1",
+            "TF_INPUT": "0",
+            "CHECKPOINT_DISABLE": "1",
+        }
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def tf_env(terraform_cli_config: Path) -> dict[str, str]:
+    """Environment for terraform subprocesses (see :func:`terraform_env`)."""
+    return terraform_env(terraform_cli_config)
+
+
+def _aws_providers(stack: Mapping[str, Any]) -> list[dict[str, Any]]:
+    blocks = (stack.get("provider") or {}).get("aws") or []
+    if isinstance(blocks, Mapping):
+        blocks = [blocks]
+    return list(blocks)
+
+
+def moto_override(
+    stack: Mapping[str, Any],
+    endpoint: str,
+    services: Sequence[str] = DEFAULT_MOTO_SERVICES,
+) -> dict[str, Any]:
+    """A ``*_override.tf.json`` body pointing every aws provider block of ``stack`` at moto.
+
+    Provider blocks are matched by alias (Terraform merges override files into the blocks with the
+    same name and alias). The backend is forced to ``local`` in the working directory, whatever the
+    stack declares. A stack without any aws provider block gets a default one.
+    """
+    providers = _aws_providers(stack) or [{}]
+    overrides = []
+    for block in providers:
+        entry: dict[str, Any] = {
+            **FAKE_CREDENTIALS,
+            "skip_credentials_validation": True,
+            "skip_requesting_account_id": True,
+            "skip_metadata_api_check": True,
+            "skip_region_validation": True,
+            "s3_use_path_style": True,
+            "max_retries": 2,
+            "endpoints": [{service: endpoint for service in services}],
+        }
+        if block.get("alias"):
+            entry["alias"] = block["alias"]
+        else:
+            entry.setdefault("region", block.get("region") or MOTO_REGION)
+        overrides.append(entry)
+    return {
+        "terraform": {"backend": {"local": {"path": "terraform.tfstate"}}},
+        "provider": {"aws": overrides},
+    }
+
+
+def _run(args: list[str], workdir: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        ["terraform", *args],
+        cwd=workdir,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=_TF_TIMEOUT_S,
+        check=False,
+    )
+    if proc.returncode not in (0,):
+        raise TerraformFailed(
+            f"`terraform {' '.join(args)}` exited {proc.returncode} in {workdir}\n"
+            f"--- stderr ---\n{proc.stderr.strip()}\n--- stdout (tail) ---\n{proc.stdout[-4000:].strip()}"
+        )
+    return proc
+
+
+def _load_stack(stack_json: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
+    if isinstance(stack_json, Mapping):
+        return json.loads(json.dumps(stack_json))
+    path = Path(stack_json)
+    if path.is_dir():
+        path = path / "cdk.tf.json"
+    return json.loads(path.read_text())
+
+
+def deploy_to_moto(
+    stack_json: Mapping[str, Any] | str | os.PathLike[str],
+    workdir: str | os.PathLike[str],
+    *,
+    endpoint: str,
+    env: Mapping[str, str],
+    services: Sequence[str] = DEFAULT_MOTO_SERVICES,
+    check_no_drift: bool = True,
+) -> dict[str, Any]:
+    """``terraform init`` / ``validate`` / ``apply`` a synthesized stack against moto at ``endpoint``.
+
+    ``stack_json`` is the stack's JSON (a dict), its ``cdk.tf.json`` file or the synthesized stack
+    directory holding it. The JSON is written to ``workdir/cdk.tf.json`` with a
+    ``moto_override.tf.json`` next to it (:func:`moto_override`). With ``check_no_drift`` a
+    ``terraform plan -detailed-exitcode`` after the apply must find nothing to change.
+
+    Returns ``{"resources": {address: values}, "outputs": {...}, "seconds": {step: s}}``; raises
+    :class:`TerraformFailed` (an ``AssertionError``) with terraform's stderr on any failure.
+    Provider blocks that assume roles or read profiles are not neutralised: point such stacks'
+    providers at plain regions before deploying them here.
+    """
+    work = Path(workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    stack = _load_stack(stack_json)
+    (work / "cdk.tf.json").write_text(json.dumps(stack, indent=2))
+    (work / "moto_override.tf.json").write_text(json.dumps(moto_override(stack, endpoint, services), indent=2))
+
+    seconds: dict[str, float] = {}
+
+    def step(name: str, args: list[str]) -> subprocess.CompletedProcess[str]:
+        start = time.monotonic()
+        try:
+            return _run(args, work, env)
+        finally:
+            seconds[name] = round(time.monotonic() - start, 2)
+
+    step("init", ["init", "-input=false", "-no-color"])
+    step("validate", ["validate", "-no-color"])
+    step("apply", ["apply", "-auto-approve", "-input=false", "-no-color"])
+    if check_no_drift:
+        start = time.monotonic()
+        plan = subprocess.run(
+            ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color"],
+            cwd=work,
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=_TF_TIMEOUT_S,
+            check=False,
+        )
+        seconds["plan"] = round(time.monotonic() - start, 2)
+        if plan.returncode != 0:
+            what = "found changes after apply (drift)" if plan.returncode == 2 else "failed"
+            raise TerraformFailed(
+                f"`terraform plan -detailed-exitcode` {what} in {work}\n"
+                f"--- stderr ---\n{plan.stderr.strip()}\n--- stdout (tail) ---\n{plan.stdout[-6000:].strip()}"
+            )
+    shown = json.loads(step("show", ["show", "-json", "-no-color"]).stdout)
+    outputs = json.loads(step("output", ["output", "-json", "-no-color"]).stdout or "{}")
+    resources: dict[str, Any] = {}
+    for res in (shown.get("values") or {}).get("root_module", {}).get("resources", []):
+        resources[res["address"]] = res.get("values") or {}
+    return {"resources": resources, "outputs": outputs, "seconds": seconds}
+
+
+@pytest.fixture(scope="session")
+def moto_deploy(
+    moto_endpoint: str, tf_env: dict[str, str]
+) -> Callable[..., dict[str, Any]]:
+    """:func:`deploy_to_moto` bound to this session's moto server and terraform environment."""
+
+    def deploy(stack_json: Any, workdir: Any, **kwargs: Any) -> dict[str, Any]:
+        return deploy_to_moto(stack_json, workdir, endpoint=moto_endpoint, env=tf_env, **kwargs)
+
+    return deploy
+
+
+@pytest.fixture(scope="session")
+def boto3_client(moto_endpoint: str) -> Callable[..., Any]:
+    """``boto3_client("s3", region)``: a client of the session's moto server with fake credentials."""
+    import boto3
+
+    def make(service: str, region: str = MOTO_REGION) -> Any:
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=moto_endpoint,
+            aws_access_key_id=FAKE_CREDENTIALS["access_key"],
+            aws_secret_access_key=FAKE_CREDENTIALS["secret_key"],
+        )
+
+    return make

@@ -1,0 +1,56 @@
+"""The cdktf-mlops CLI: summary output, readable errors without traceback, committed JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from constructs_lib.cli import app
+from constructs_lib.core.spec import PlatformSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def test_synth_prints_summary(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["synth", str(ROOT / "examples/reference/gcp.yaml"), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "reference-gcp" in res.output and "valid" in res.output
+    assert (tmp_path / "o" / "stacks" / "reference-gcp" / "cdk.tf.json").is_file()
+
+
+def test_synth_hcl(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["synth", str(ROOT / "examples/reference/gcp.yaml"), "--out", str(tmp_path / "o"), "--hcl"])
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "o" / "stacks" / "reference-gcp" / "cdk.tf").read_text()
+    assert 'resource "google_storage_bucket"' in text
+
+
+def test_bad_spec_gives_one_readable_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: demo\ncloud: aws\nenvironment: dev\nregions: [us-east-1]\nstorage:\n  lifecycle:\n    archive_after_days: 0\n")
+    res = runner.invoke(app, ["synth", str(bad), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1
+    assert "storage.lifecycle.archive_after_days" in res.output
+    assert "Traceback" not in res.output and res.exception is None or isinstance(res.exception, SystemExit)
+    assert not (tmp_path / "o").exists()
+
+
+def test_scan_without_output_is_a_clear_error(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["scan", "--out", str(tmp_path / "missing")])
+    assert res.exit_code == 1 and "run `cdktf-mlops synth" in res.output
+
+
+def test_committed_json_schema_is_current() -> None:
+    committed = json.loads((ROOT / "schemas" / "platform-spec.schema.json").read_text())
+    assert committed == PlatformSpec.model_json_schema(), "run `make schema` and commit schemas/platform-spec.schema.json"
+
+
+def test_schema_command_prints_json_schema() -> None:
+    res = runner.invoke(app, ["schema"])
+    assert res.exit_code == 0
+    data = json.loads(res.stdout)
+    assert data["title"] == "PlatformSpec" and "storage" in data["properties"]
+    assert data["additionalProperties"] is False
