@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -24,8 +26,18 @@ def test_synth_prints_summary(tmp_path: Path) -> None:
 def test_synth_hcl(tmp_path: Path) -> None:
     res = runner.invoke(app, ["synth", str(ROOT / "examples/reference/gcp.yaml"), "--out", str(tmp_path / "o"), "--hcl"])
     assert res.exit_code == 0, res.output
-    text = (tmp_path / "o" / "stacks" / "reference-gcp" / "cdk.tf").read_text()
+    stack_dir = tmp_path / "o" / "stacks" / "reference-gcp"
+    text = (stack_dir / "cdk.tf").read_text()
+    assert not (stack_dir / "cdk.tf.json").exists()
     assert 'resource "google_storage_bucket"' in text
+    assert "versioning {" in text, "nested blocks must render as blocks"
+    assert "labels = {" in text, "maps must render as attributes"
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["stacks"]["reference-gcp"]["synthesizedStackPath"].endswith("cdk.tf")
+    terraform = shutil.which("terraform")
+    if terraform:  # terraform parses the HCL (fmt needs no providers)
+        proc = subprocess.run([terraform, "fmt", "-"], input=text, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
 
 
 def test_bad_spec_gives_one_readable_error(tmp_path: Path) -> None:

@@ -25,6 +25,8 @@ What is created (construct ids in brackets):
 * ``azurerm_storage_container`` [Container]: the private container ``data``.
 * ``azurerm_storage_management_policy`` [Lifecycle]: Cool / Cold tiering and expiry of old versions.
 * ``azurerm_management_lock`` [Lock]: CanNotDelete on the account (with ``deletion_protection``).
+  Locks are inherited: while it exists, the container and the lifecycle policy cannot be deleted
+  either (remove the lock first, deliberately). Deleting blobs inside the account is not blocked.
 * ``azurerm_monitor_diagnostic_setting`` [AccessLogs] on ``<account>/blobServices/default``
   sending StorageRead / StorageWrite / StorageDelete to Log Analytics, and a
   ``azurerm_log_analytics_workspace`` [Logs] when no workspace is given (with ``access_logging``).
@@ -36,13 +38,13 @@ setting here (it is accepted for a uniform spec and ignored).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from pydantic import Field, field_validator, model_validator
 
 from ..core import engine
 from ..core.acknowledge import Acknowledge
 from ..core.naming import compact_name, short_hash
+from ..core.recovery import Recovery
 from ..core.props import DataStoreProps as _CoreDataStoreProps
 from ..core.resource import Resource
 from ..core.tags import Tags
@@ -219,20 +221,6 @@ class DataStoreProps(_CoreDataStoreProps):
         return self
 
 
-@dataclass(frozen=True)
-class Recovery:
-    """Disaster-recovery objectives of a data store against the loss of its region.
-
-    ``rpo_minutes``: data written in the last this-many minutes may be lost (None: no cross-region
-    copy, so a regional disaster loses the data until the region returns). ``rto_minutes``: time
-    until writes work again in ``replica_region`` after a customer-managed failover (None: no
-    cross-region copy). Zone failures are covered in every case by zone-redundant storage
-    (three synchronous copies, no data loss, no action).
-    """
-
-    rpo_minutes: int | None
-    rto_minutes: int | None
-    replica_region: str | None
 
 
 def storage_account_name(name: str, resource_group_name: str) -> str:

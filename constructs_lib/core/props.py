@@ -36,11 +36,12 @@ class EncryptionProps(Model):
         ),
     )
     rotation_days: int = Field(
-        default=365,
+        default=90,
         ge=90,
         le=2560,
         description=(
-            "Rotation period of a created key, in days. Defaults to 365 (yearly). AWS KMS accepts "
+            "Rotation period of a created key, in days. Defaults to 90 (the CIS benchmark period; "
+            "older key versions stay usable, so rotation re-encrypts nothing). AWS KMS accepts "
             "90-2560; Azure and GCP use the same period. Ignored for a supplied `key_id`."
         ),
     )
@@ -147,7 +148,7 @@ class DataStoreProps(Model):
     )
     encryption: EncryptionProps = Field(
         default_factory=EncryptionProps,
-        description="Customer-managed key. Defaults to a new key for this store with yearly rotation.",
+        description="Customer-managed key. Defaults to a new key for this store, rotated every 90 days.",
     )
     deletion_protection: bool = Field(
         default=True,

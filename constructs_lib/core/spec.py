@@ -96,7 +96,7 @@ class StorageSpec(Model):
     )
     encryption: EncryptionProps = Field(
         default_factory=EncryptionProps,
-        description="Customer-managed keys. Defaults to a new key per store with yearly rotation.",
+        description="Customer-managed keys. Defaults to a new key per store, rotated every 90 days.",
     )
     deletion_protection: bool = Field(
         default=True,

@@ -172,11 +172,14 @@ def synthesize(
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        app = engine.App(outdir=str(tmp), hcl_output=hcl or None)
+        app = engine.App(outdir=str(tmp))
         for spec in specs:
             say(f"building {spec.name} ({spec.cloud})")
             build_stack(app, spec)
         stacks = synth_app(app, progress=say)
+        if hcl:
+            say("rendering HCL")
+            _to_hcl(tmp)
         _replace(tmp, target)
     except SynthError:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -188,6 +191,20 @@ def synthesize(
         StackResult(**{**s.__dict__, "directory": target / "stacks" / s.name}) for s in stacks
     )
     return SynthResult(outdir=target, stacks=moved, seconds=time.perf_counter() - start)
+
+
+def _to_hcl(outdir: Path) -> None:
+    """Replace each stack's ``cdk.tf.json`` with ``cdk.tf`` and point the manifest at it."""
+    from .hcl import to_hcl
+
+    manifest_path = outdir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for name, entry in manifest.get("stacks", {}).items():
+        src = outdir / entry["synthesizedStackPath"]
+        (src.parent / "cdk.tf").write_text(to_hcl(json.loads(src.read_text())))
+        src.unlink()
+        entry["synthesizedStackPath"] = str(Path(entry["synthesizedStackPath"]).parent / "cdk.tf")
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 def _replace(new: Path, target: Path) -> None:

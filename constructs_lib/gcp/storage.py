@@ -36,7 +36,6 @@ GCP specifics worth knowing:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from pydantic import Field, model_validator
 
@@ -44,6 +43,7 @@ from ..core import engine
 from ..core import props as core_props
 from ..core.acknowledge import Acknowledge
 from ..core.naming import bucket_name, short_hash
+from ..core.recovery import Recovery
 from ..core.resource import DataSource, Resource
 from ..core.tags import Tags
 from .keys import ENCRYPTER_DECRYPTER_ROLE, Key, KeyProps
@@ -114,22 +114,6 @@ def multi_region_of(region: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Recovery:
-    """Disaster-recovery objectives of a data store, in minutes.
-
-    ``rpo_minutes``: at most this much recent data can be lost when a region is lost.
-    ``rto_minutes``: the store is usable again within this time after a regional outage.
-    ``None`` means there is no cross-region copy: a regional outage makes the data unavailable
-    until the region recovers (the objectives are then those of the region itself).
-
-    On GCP a dual-region bucket fails over automatically without a name or path change
-    (``rto_minutes=0``); its RPO is 15 minutes with turbo replication, 12 hours (720) with default
-    replication.
-    """
-
-    rpo_minutes: int | None
-    rto_minutes: int | None
 
 
 class DataStoreProps(core_props.DataStoreProps):
@@ -310,6 +294,7 @@ class DataStore(engine.Construct):
             self.recovery = Recovery(
                 rpo_minutes=TURBO_RPO_MINUTES if turbo else _DEFAULT_RPO_MINUTES,
                 rto_minutes=0,
+                replica_region=replication.region,
             )
 
         # --- customer-managed key ---------------------------------------------------------------
@@ -381,7 +366,10 @@ class DataStore(engine.Construct):
                 lifecycle_rule=[
                     _rule("Delete", age=props.log_retention_days),
                     _noncurrent_expiry(props.lifecycle.noncurrent_version_expiry_days),
-                    _rule("AbortIncompleteMultipartUpload", age=props.lifecycle.abort_incomplete_upload_days),
+                    _rule(
+                        "AbortIncompleteMultipartUpload",
+                        age=props.lifecycle.abort_incomplete_upload_days,
+                    ),
                 ],
             )
             Acknowledge.of(self.log_bucket).add(

@@ -36,7 +36,7 @@ def test_minimal_spec_gets_documented_defaults(tmp_path: Path) -> None:
     spec = load_spec(write(tmp_path, GOOD))
     assert spec.storage.stores == ["data", "artifacts"]
     assert spec.storage.encryption.key_id is None
-    assert spec.storage.encryption.rotation_days == 365
+    assert spec.storage.encryption.rotation_days == 90
     assert spec.storage.deletion_protection is True
     assert spec.replica_region == "eu-central-1"
     assert spec.all_tags["platform"] == "demo-ml" and spec.all_tags["environment"] == "dev"

@@ -72,6 +72,10 @@ class Synth:
         assert len(found) == 1, f"expected one {tf_type}, got {sorted(found)}"
         return next(iter(found.values()))
 
+    def ref(self, tf_type: str, path: str, attribute: str) -> str:
+        """The interpolation ``${type.logical_id.attribute}`` of the resource at ``path``."""
+        return "${%s.%s.%s}" % (tf_type, self.logical_id(path, tf_type), attribute)
+
     def logical_id(self, path: str, tf_type: str) -> str:
         for name, body in self.doc["resource"][tf_type].items():
             if body["//"]["metadata"]["path"] == f"test/{path}":
@@ -190,7 +194,7 @@ def test_key_vault_and_key_follow_encryption_props(tmp_path: Path) -> None:
     assert key["lifecycle"] == {"prevent_destroy": True}
     deployer = s.of("azurerm_role_assignment")["Data/Key/DeployerAccess"]
     assert deployer["role_definition_name"] == "Key Vault Crypto Officer"
-    assert deployer["scope"] == "${azurerm_key_vault.%s.id}" % s.logical_id("Data/Key/Vault", "azurerm_key_vault")
+    assert deployer["scope"] == s.ref("azurerm_key_vault", "Data/Key/Vault", "id")
     assert key["depends_on"] == [
         "azurerm_role_assignment.%s" % s.logical_id("Data/Key/DeployerAccess", "azurerm_role_assignment")]
 
@@ -224,7 +228,7 @@ def test_access_logs_go_to_a_created_workspace(tmp_path: Path) -> None:
     s, d = store(tmp_path, log_retention_days=90)
     ws = s.one("azurerm_log_analytics_workspace")
     assert ws["retention_in_days"] == 90 and ws["local_authentication_enabled"] is False
-    ws_ref = "${azurerm_log_analytics_workspace.%s.id}" % s.logical_id("Data/Logs", "azurerm_log_analytics_workspace")
+    ws_ref = s.ref("azurerm_log_analytics_workspace", "Data/Logs", "id")
     diag = s.of("azurerm_monitor_diagnostic_setting")
     blob = diag["Data/AccessLogs"]
     acct = s.logical_id("Data/Resource", "azurerm_storage_account")
@@ -232,7 +236,8 @@ def test_access_logs_go_to_a_created_workspace(tmp_path: Path) -> None:
     assert blob["log_analytics_workspace_id"] == ws_ref
     assert [c["category"] for c in blob["enabled_log"]] == ["StorageDelete", "StorageRead", "StorageWrite"]
     audit = diag["Data/Key/AuditLogs"]
-    assert audit["enabled_log"] == [{"category": "AuditEvent"}] and audit["log_analytics_workspace_id"] == ws_ref
+    assert audit["enabled_log"] == [{"category": "AuditEvent"}]
+    assert audit["log_analytics_workspace_id"] == ws_ref
     assert d.workspace is not None
 
 
@@ -240,7 +245,8 @@ def test_access_logs_to_a_given_workspace_and_off(tmp_path: Path) -> None:
     ws_id = "/subscriptions/x/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/ops"
     s, _ = store(tmp_path / "given", log_analytics_workspace_id=ws_id)
     assert "azurerm_log_analytics_workspace" not in s.doc["resource"]
-    assert {d["log_analytics_workspace_id"] for d in s.of("azurerm_monitor_diagnostic_setting").values()} == {ws_id}
+    diags = s.of("azurerm_monitor_diagnostic_setting").values()
+    assert {d["log_analytics_workspace_id"] for d in diags} == {ws_id}
 
     s, d = store(tmp_path / "off", access_logging=False)
     assert "azurerm_log_analytics_workspace" not in s.doc["resource"]
@@ -252,7 +258,7 @@ def test_deletion_protection_off_removes_lock_and_prevent_destroy(tmp_path: Path
     s, _ = store(tmp_path / "on")
     lock = s.one("azurerm_management_lock")
     assert lock["lock_level"] == "CanNotDelete"
-    assert lock["scope"] == "${azurerm_storage_account.%s.id}" % s.logical_id("Data/Resource", "azurerm_storage_account")
+    assert lock["scope"] == s.ref("azurerm_storage_account", "Data/Resource", "id")
 
     s, _ = store(tmp_path / "off", deletion_protection=False)
     assert "azurerm_management_lock" not in s.doc["resource"]
@@ -299,7 +305,7 @@ def test_props_validation_errors() -> None:
         props(encryption=EncryptionProps(key_id=KEY_ID))
     with pytest.raises(ValidationError, match="only used with encryption.key_id"):
         props(key_resource_id=KEY_RESOURCE_ID)
-    with pytest.raises(ValidationError, match="hierarchical_namespace: true cannot be combined with versioning"):
+    with pytest.raises(ValidationError, match="hierarchical_namespace: true cannot be combined"):
         props(hierarchical_namespace=True)
     with pytest.raises(ValidationError, match="resource_group_name"):
         DataStoreProps(name="ml-data", location=LOCATION)
@@ -458,6 +464,7 @@ def _checkov() -> list[str]:
     return [str(local)]
 
 
+@pytest.mark.slow
 def test_checkov_findings_are_all_acknowledged(tmp_path: Path) -> None:
     cmd = _checkov()
 
@@ -475,7 +482,8 @@ def test_checkov_findings_are_all_acknowledged(tmp_path: Path) -> None:
     path.write_text(json.dumps(s.doc, indent=2))
     env = {**os.environ, "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "BC_SKIP_MAPPING": "TRUE"}
     proc = subprocess.run(
-        [*cmd, "-f", str(path), "--framework", "terraform_json", "--skip-download", "--compact", "-o", "json"],
+        [*cmd, "-f", str(path), "--framework", "terraform_json", "--skip-download", "--compact",
+         "-o", "json"],
         capture_output=True, text=True, env=env, check=False, timeout=300,
     )
     report = json.loads(proc.stdout)

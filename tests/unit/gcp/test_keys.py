@@ -69,7 +69,8 @@ def test_token_member_needs_an_id(build) -> None:
 
 def test_unprotected_key_is_acknowledged(build) -> None:
     holder = {}
-    built = build(lambda s: holder.setdefault("key", Key(s, "Key", key_props(deletion_protection=False, rotation_days=90))))
+    unprotected = key_props(deletion_protection=False, rotation_days=90)
+    built = build(lambda s: holder.setdefault("key", Key(s, "Key", unprotected)))
     (crypto,) = built.resources("google_kms_crypto_key").values()
     assert "lifecycle" not in crypto and "deletion_policy" not in crypto
     assert crypto["rotation_period"] == "7776000s"

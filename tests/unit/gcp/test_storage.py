@@ -185,7 +185,11 @@ def test_supplied_key_grant_can_be_left_to_its_owner(build) -> None:
 
 @pytest.mark.parametrize(
     ("primary", "second", "multi"),
-    [("us-central1", "us-east1", "US"), ("europe-west1", "europe-west4", "EU"), ("asia-northeast1", "asia-northeast2", "ASIA")],
+    [
+        ("us-central1", "us-east1", "US"),
+        ("europe-west1", "europe-west4", "EU"),
+        ("asia-northeast1", "asia-northeast2", "ASIA"),
+    ],
 )
 def test_replication_is_a_turbo_dual_region_bucket(build, primary, second, multi) -> None:
     built, ds = store(build, location=primary, replication={"region": second})
@@ -198,14 +202,14 @@ def test_replication_is_a_turbo_dual_region_bucket(build, primary, second, multi
     logs = built.by_path(BUCKET, "gcp/Data/LogBucket")
     assert logs["location"] == multi and "custom_placement_config" not in logs and "rpo" not in logs
     assert ds.replica is ds.resource
-    assert ds.recovery == Recovery(rpo_minutes=15, rto_minutes=0)
+    assert ds.recovery == Recovery(rpo_minutes=15, rto_minutes=0, replica_region=second)
     assert ds.kms_location == multi.lower()
 
 
 def test_relaxed_rpo_uses_default_replication(build) -> None:
     built, ds = store(build, replication={"region": "us-east4", "rpo_minutes": 720})
     assert built.by_path(BUCKET, "gcp/Data/Resource")["rpo"] == "DEFAULT"
-    assert ds.recovery == Recovery(rpo_minutes=720, rto_minutes=0)
+    assert ds.recovery == Recovery(rpo_minutes=720, rto_minutes=0, replica_region="us-east4")
 
 
 def test_regional_store_has_no_replica(build) -> None:

@@ -1,0 +1,132 @@
+"""Render a synthesized stack (Terraform JSON) as HCL (``cdk.tf``), for ``synth --hcl``.
+
+Terraform JSON does not say whether an object is a nested block or an object-valued argument;
+the bundled provider schemas do, so blocks are rendered as blocks and maps as ``{ k = v }``.
+``${...}`` strings that are a single reference become bare expressions. Comments (``//``) become
+HCL comments naming the construct path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .schema import schemas_for
+
+__all__ = ["to_hcl"]
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_WHOLE_EXPR = re.compile(r"^\$\{([^{}\"]+)\}$")
+_RAW_META = ("depends_on", "provider")
+
+
+def _string(value: str) -> str:
+    match = _WHOLE_EXPR.match(value)
+    if match:
+        return match.group(1)
+    return json.dumps(value).replace("%{", "%%{")
+
+
+def _key(key: str) -> str:
+    return key if _IDENT.match(key) else json.dumps(key)
+
+
+def _value(value: Any, indent: int) -> str:
+    pad = "  " * indent
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        inner = ",\n".join(f"{pad}  {_value(v, indent + 1)}" for v in value)
+        return f"[\n{inner},\n{pad}]"
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        inner = "\n".join(f"{pad}  {_key(k)} = {_value(v, indent + 1)}" for k, v in value.items())
+        return f"{{\n{inner}\n{pad}}}"
+    raise TypeError(f"cannot render {type(value).__name__} as HCL")
+
+
+def _body(body: Mapping[str, Any], block: Mapping[str, Any] | None, indent: int) -> list[str]:
+    pad = "  " * indent
+    nested = (block or {}).get("b", {})
+    lines: list[str] = []
+    for key, value in body.items():
+        if key == "//":
+            continue
+        if key in _RAW_META:
+            raw = value if isinstance(value, list) else None
+            text = f"[{', '.join(raw)}]" if raw is not None else str(value)
+            lines.append(f"{pad}{key} = {text}")
+        elif key == "lifecycle" and isinstance(value, Mapping):
+            lines.extend(_block("lifecycle", [], value, None, indent))
+        elif key in nested and isinstance(value, (Mapping, list)):
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                lines.extend(_block(key, [], item, nested[key][2], indent))
+        else:
+            lines.append(f"{pad}{_key(key)} = {_value(value, indent)}")
+    return lines
+
+
+def _block(kind: str, labels: list[str], body: Mapping[str, Any], block: Mapping[str, Any] | None, indent: int) -> list[str]:
+    pad = "  " * indent
+    head = " ".join([kind, *(json.dumps(label) for label in labels)])
+    return [f"{pad}{head} {{", *_body(body, block, indent + 1), f"{pad}}}"]
+
+
+def _schema_block(section: str, tf_type: str) -> Mapping[str, Any] | None:
+    for schema in schemas_for(tf_type.split("_", 1)[0]):
+        table = schema.resources if section == "resource" else schema.data_sources
+        return table.get(tf_type)
+    return None
+
+
+def _path(body: Mapping[str, Any]) -> str | None:
+    meta = body.get("//")
+    return meta.get("metadata", {}).get("path") if isinstance(meta, Mapping) else None
+
+
+def to_hcl(doc: Mapping[str, Any]) -> str:
+    """The HCL text of a synthesized stack document."""
+    out: list[str] = []
+    tf = doc.get("terraform", {})
+    if tf:
+        lines = ["terraform {"]
+        for key, value in tf.items():
+            if key == "backend":
+                for name, cfg in value.items():
+                    lines.extend(_block("backend", [name], cfg, None, 1))
+            elif key == "required_providers":
+                lines.append(f"  required_providers {_value(value, 1)}")
+            else:
+                lines.append(f"  {_key(key)} = {_value(value, 1)}")
+        out.append("\n".join([*lines, "}"]))
+    for name, configs in doc.get("provider", {}).items():
+        schemas = schemas_for(name)
+        block = schemas[0].provider_block if schemas else None
+        for cfg in configs if isinstance(configs, list) else [configs]:
+            out.append("\n".join(_block("provider", [name], cfg, block, 0)))
+    for section in ("data", "resource"):
+        for tf_type, instances in doc.get(section, {}).items():
+            block = _schema_block(section, tf_type)
+            for name, body in instances.items():
+                path = _path(body)
+                text = "\n".join(_block(section, [tf_type, name], body, block, 0))
+                out.append((f"# {path}\n" if path else "") + text)
+    for kind in ("variable", "locals", "output"):
+        for name, body in doc.get(kind, {}).items():
+            if kind == "locals":
+                out.append(f"locals {{\n  {_key(name)} = {_value(body, 1)}\n}}")
+            else:
+                out.append("\n".join(_block(kind, [name], body, None, 0)))
+    return "\n\n".join(out) + "\n"
