@@ -16,7 +16,8 @@ Sources
 * ``aws-5.100``: the real provider binary (hashicorp/aws 5.100.0) from the local filesystem
   mirror ``/opt/tf-plugins``, via ``terraform init`` + ``terraform providers schema -json``.
 
-Compact format (``format`` 1)::
+Compact format (logical ``format`` 1; stored as ``format`` 2, where every resource and data-source
+BLOCK is itself a compact JSON string so the validator parses only the types a stack uses)::
 
     {"format": 1, "provider": "aws", "source": "hashicorp/aws", "version": "6.69.1",
      "generated_from": "cdktn-provider-aws 25.8.1",
@@ -58,6 +59,7 @@ OUT_DIR = REPO_ROOT / "constructs_lib" / "core" / "schemas"
 DEFAULT_WHEEL_DIR = Path("/tmp/schema-src")
 DEFAULT_MIRROR = Path("/opt/tf-plugins")
 FORMAT = 1
+WIRE_FORMAT = 2  # stored form: blocks as JSON strings (see to_wire)
 
 # Package versions used to generate the committed files. ``--latest`` ignores the pin and uses
 # the newest release on PyPI (then update the pin and the README).
@@ -105,9 +107,38 @@ def log(msg: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def to_wire(doc: dict[str, Any]) -> dict[str, Any]:
+    """The stored form (format 2): each resource / data-source BLOCK is a compact JSON *string*.
+
+    The validator then parses the outer document quickly and only the blocks a stack uses.
+    """
+    return {
+        **doc,
+        "format": WIRE_FORMAT,
+        "resources": {k: _compact(v) for k, v in doc["resources"].items()},
+        "data_sources": {k: _compact(v) for k, v in doc["data_sources"].items()},
+    }
+
+
+def from_wire(doc: dict[str, Any]) -> dict[str, Any]:
+    """The logical form (format 1, nested blocks) of a stored document."""
+    if doc.get("format") != WIRE_FORMAT:
+        return doc
+    return {
+        **doc,
+        "format": FORMAT,
+        "resources": {k: json.loads(v) for k, v in doc["resources"].items()},
+        "data_sources": {k: json.loads(v) for k, v in doc["data_sources"].items()},
+    }
+
+
 def encode(doc: dict[str, Any]) -> bytes:
-    """Deterministic bytes: sorted keys, compact separators, gzip level 9 with mtime=0."""
-    raw = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
+    """Deterministic bytes of the stored form: sorted keys, compact separators, gzip level 9, mtime=0."""
+    raw = _compact(to_wire(doc)).encode("utf-8")
     buf = io.BytesIO()
     # Explicit GzipFile: no file name, mtime 0 and a fixed OS byte in the header on every
     # platform / Python version (gzip.compress delegates the header to zlib on some versions).

@@ -42,6 +42,30 @@ _META = frozenset(
 _PROVIDER_META = frozenset({"//", "alias", "version"})
 
 
+class _Blocks(Mapping[str, Any]):
+    """Type name -> BLOCK, parsed on first access (the files store each block as a JSON string)."""
+
+    def __init__(self, raw: dict[str, str]) -> None:
+        self._raw = raw
+        self._parsed: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._parsed[key]
+        except KeyError:
+            block = self._parsed[key] = json.loads(self._raw[key])
+            return block
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
 @dataclass(frozen=True)
 class ProviderSchema:
     """One bundled provider schema."""
@@ -63,15 +87,15 @@ class ProviderSchema:
 def load(filename: str) -> ProviderSchema:
     """Load one bundled schema file (cached for the process)."""
     data = json.loads(gzip.decompress(resources.files(__package__).joinpath("schemas", filename).read_bytes()))
-    if data.get("format") != 1:
+    if data.get("format") != 2:
         raise RuntimeError(f"bundled schema {filename} has unsupported format {data.get('format')!r}")
     return ProviderSchema(
         provider=data["provider"],
         source=data["source"],
         version=data["version"],
         provider_block=data.get("provider_block", {}),
-        resources=data["resources"],
-        data_sources=data["data_sources"],
+        resources=_Blocks(data["resources"]),
+        data_sources=_Blocks(data["data_sources"]),
     )
 
 

@@ -82,6 +82,7 @@ def deployed(moto_deploy, tmp_path_factory) -> dict[str, Any]:
     start = time.monotonic()
     result = moto_deploy(stack, tmp / "work")
     result["total_seconds"] = time.monotonic() - start
+    print(f"terraform steps (s): {result['seconds']}")
     result["outputs"] = {k: v["value"] for k, v in result["outputs"].items()}
     return result
 
