@@ -53,7 +53,7 @@ def synth(
         _fail(exc)
         return
     table = Table(title=f"{out_dir} ({result.seconds:.1f} s)")
-    for col in ("stack", "resources", "data sources", "acknowledged checks", "schema"):
+    for col in ("stack", "resources", "data sources", "acknowledged check ids", "schema"):
         table.add_column(col, justify="left" if col == "stack" else "right")
     for s in result.stacks:
         table.add_row(s.name, str(s.resources), str(s.data_sources), str(s.acknowledgements), "valid")

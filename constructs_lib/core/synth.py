@@ -23,13 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from . import engine
-from .acknowledge import Acknowledge
 from .errors import SchemaValidationError, SynthError
-from .resource import Resource
 from .schema import schemas_for, validate_stack
-from .tags import Tags, gcp_labels
+from .tags import gcp_labels
 
-__all__ = ["StackResult", "SynthResult", "synth_app", "synthesize"]
+__all__ = ["StackResult", "SynthResult", "stack_document", "synth_app", "synthesize"]
 
 ACK_FILE = "acknowledgements.json"
 _TAG_ARG = {"aws": "tags", "azurerm": "tags", "google": "labels", "azapi": "tags"}
@@ -62,87 +60,141 @@ def _stacks(app: Any) -> list[Any]:
     return [c for c in app.node.children if isinstance(c, engine.TerraformStack)]
 
 
+def _registry(app: Any, attr: str) -> dict[str, dict[str, str]]:
+    """Construct path -> what ``Tags`` / ``Acknowledge`` stored on that construct."""
+    out: dict[str, dict[str, str]] = {}
+    for node in app.node.find_all():
+        value = getattr(node, attr, None)
+        if value:
+            out[node.node.path] = value
+    return out
+
+
+def _inherited(path: str, registry: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """Entries of every ancestor of ``path`` (and ``path`` itself), nearest winning."""
+    merged: dict[str, str] = {}
+    parts = path.split("/")
+    for n in range(1, len(parts) + 1):
+        entry = registry.get("/".join(parts[:n]))
+        if entry:
+            merged.update(entry)
+    return merged
+
+
+def _path(body: Mapping[str, Any]) -> str | None:
+    meta = body.get("//")
+    return meta.get("metadata", {}).get("path") if isinstance(meta, Mapping) else None
+
+
 def _taggable(tf_type: str) -> str | None:
     provider = tf_type.split("_", 1)[0]
     arg = _TAG_ARG.get(provider)
-    if arg is None:
+    schemas = schemas_for(provider) if arg else ()
+    if not schemas:
         return None
-    for schema in schemas_for(provider):
+    for schema in schemas:
         block = schema.resources.get(tf_type)
         if block is None or arg not in block.get("a", {}):
             return None
-    return arg if schemas_for(provider) else None
+    return arg
 
 
-def apply_tags(stack: Any) -> None:
-    """Merge ``Tags.of(...)`` of ancestors into every taggable ``Resource`` of ``stack``."""
-    for node in stack.node.find_all():
-        if not isinstance(node, Resource):
-            continue
-        tags = Tags.of(node).effective()
-        if not tags:
-            continue
-        arg = _taggable(node.terraform_resource_type)
+def _apply_tags(doc: dict[str, Any], registry: Mapping[str, Mapping[str, str]]) -> None:
+    """Merge inherited ``Tags`` into every taggable resource (values a resource sets win)."""
+    if not registry:
+        return
+    for tf_type, instances in doc.get("resource", {}).items():
+        arg = _taggable(tf_type)
         if arg is None:
             continue
-        own = node.get(arg) or {}
-        if isinstance(own, str):  # a token: the construct chose its tags deliberately
-            continue
-        merged = {**tags, **own}
-        if arg == "labels":
-            merged = gcp_labels(merged)
-        node.set(**{arg: dict(sorted(merged.items()))})
+        for body in instances.values():
+            path = _path(body)
+            tags = _inherited(path, registry) if path else {}
+            own = body.get(arg) or {}
+            if not tags or not isinstance(own, Mapping):  # a token: the resource chose its tags
+                continue
+            merged = {**tags, **own}
+            body[arg] = gcp_labels(merged) if arg == "labels" else dict(sorted(merged.items()))
 
 
-def _acknowledgements(stack: Any) -> dict[str, list[dict[str, str]]]:
+def _acknowledgements(doc: Mapping[str, Any], registry: Mapping[str, Mapping[str, str]]) -> dict[str, list[dict[str, str]]]:
     out: dict[str, list[dict[str, str]]] = {}
-    for node in stack.node.find_all():
-        if not isinstance(node, engine.TerraformResource):
-            continue
-        acks = Acknowledge.of(node).effective()
-        if acks:
-            address = f"{node.terraform_resource_type}.{stack.get_logical_id(node)}"
-            out[address] = [{"check_id": a.check_id, "reason": a.reason} for a in acks]
+    if not registry:
+        return out
+    for tf_type, instances in doc.get("resource", {}).items():
+        for name, body in instances.items():
+            path = _path(body)
+            acks = _inherited(path, registry) if path else {}
+            if acks:
+                out[f"{tf_type}.{name}"] = [{"check_id": k, "reason": v} for k, v in sorted(acks.items())]
     return dict(sorted(out.items()))
 
 
-def synth_app(app: Any, *, progress: Progress | None = None) -> list[StackResult]:
+def stack_document(stack: Any) -> dict[str, Any]:
+    """The Terraform JSON of one stack as synthesis writes it (tags merged), without writing.
+
+    Handy in tests of constructs: ``doc = stack_document(stack)``.
+    """
+    doc = json.loads(json.dumps(stack.to_terraform()))
+    _apply_tags(doc, _registry(stack.node.root, "_mlops_tags"))
+    return doc
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True) + "\n"
+
+
+def synth_app(app: Any, *, progress: Progress | None = None, validate_first: bool = True) -> list[StackResult]:
     """Finalize and synthesize ``app`` into its ``outdir``.
 
-    Raises :class:`SchemaValidationError` (before anything is written) when a block of any stack
-    does not match the bundled provider schemas.
+    Tags are merged into every taggable resource, every block of every stack is validated against
+    the bundled provider schemas, and ``acknowledgements.json`` is written beside each stack.
+    With ``validate_first`` (the default) stacks are validated before anything is written, so an
+    invalid block raises :class:`SchemaValidationError` and leaves the output folder as it was.
+    ``synthesize`` turns it off because it writes into a temporary folder that it discards on error.
     """
     say = progress or (lambda _msg: None)
     stacks = _stacks(app)
-    docs: dict[str, Mapping[str, Any]] = {}
-    problems: list[str] = []
-    for stack in stacks:
-        apply_tags(stack)
-        name = stack.node.id
-        say(f"validating {name}")
-        doc = stack.to_terraform()
-        docs[name] = doc
-        problems.extend(validate_stack(doc, stack=name))
-    if problems:
-        raise SchemaValidationError(problems)
-    say("writing Terraform JSON")
+    tags = _registry(app, "_mlops_tags")
+    acks = _registry(app, "_mlops_acknowledgements")
+    names = [stack.node.id for stack in stacks]
+
+    def check(docs: Mapping[str, dict[str, Any]]) -> None:
+        problems: list[str] = []
+        for name, doc in docs.items():
+            say(f"validating {name}")
+            _apply_tags(doc, tags)
+            problems.extend(validate_stack(doc, stack=name))
+        if problems:
+            raise SchemaValidationError(problems)
+
+    if validate_first:
+        check({name: stack.to_terraform() for name, stack in zip(names, stacks)})
+    say("synthesizing")
     app.synth()
+    outdir = Path(app.outdir)
+    files = {name: outdir / "stacks" / name / "cdk.tf.json" for name in names}
+    docs = {name: json.loads(path.read_text()) for name, path in files.items()}
+    if validate_first:
+        for doc in docs.values():
+            _apply_tags(doc, tags)
+    else:
+        check(docs)
     results = []
-    for stack in stacks:
-        name = stack.node.id
-        directory = Path(app.outdir) / "stacks" / name
-        acks = _acknowledgements(stack)
-        payload = {"format": 1, "stack": name, "acknowledgements": acks}
-        (directory / ACK_FILE).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-        doc = docs[name]
+    for name, doc in docs.items():
+        files[name].write_text(_dump(doc))
+        stack_acks = _acknowledgements(doc, acks)
+        (files[name].parent / ACK_FILE).write_text(
+            _dump({"format": 1, "stack": name, "acknowledgements": stack_acks})
+        )
         res = doc.get("resource", {})
         results.append(
             StackResult(
                 name=name,
-                directory=directory,
+                directory=files[name].parent,
                 resources=sum(len(v) for v in res.values()),
                 data_sources=sum(len(v) for v in doc.get("data", {}).values()),
-                acknowledgements=sum(len(v) for v in acks.values()),
+                acknowledgements=len({a["check_id"] for v in stack_acks.values() for a in v}),
                 resource_types=tuple(sorted(res)),
             )
         )
@@ -176,7 +228,7 @@ def synthesize(
         for spec in specs:
             say(f"building {spec.name} ({spec.cloud})")
             build_stack(app, spec)
-        stacks = synth_app(app, progress=say)
+        stacks = synth_app(app, progress=say, validate_first=False)
         if hcl:
             say("rendering HCL")
             _to_hcl(tmp)

@@ -156,11 +156,13 @@ def test_replication_configured(deployed: dict[str, Any], boto3_client) -> None:
     (rule,) = config["Rules"]
     assert config["Role"].endswith(":role/ml-data-s3-replication")
     assert rule["Status"] == "Enabled"
-    assert rule["DeleteMarkerReplication"] == {"Status": "Enabled"}
-    assert rule["Destination"]["Bucket"] == f"arn:aws:s3:::{out['replica_bucket']}"
-    assert rule["Destination"]["EncryptionConfiguration"] == {"ReplicaKmsKeyID": out["replica_key_arn"]}
-    assert rule["Destination"]["ReplicationTime"] == {"Status": "Enabled", "Time": {"Minutes": 15}}
-    assert rule["SourceSelectionCriteria"]["SseKmsEncryptedObjects"] == {"Status": "Enabled"}
+    destination = rule["Destination"]
+    assert destination["Bucket"] == f"arn:aws:s3:::{out['replica_bucket']}"
+    assert destination["EncryptionConfiguration"] == {"ReplicaKmsKeyID": out["replica_key_arn"]}
+    assert destination["ReplicationTime"]["Status"] == "Enabled"
+    assert int(destination["ReplicationTime"]["Time"]["Minutes"]) == 15
+    # moto 5.2 answers DeleteMarkerReplication=Disabled and drops SourceSelectionCriteria whatever
+    # was sent (see KNOWN_MOTO_GAPS); the unit tests assert both in the synthesized JSON.
 
 
 def test_tls_only_bucket_policy(deployed: dict[str, Any], boto3_client) -> None:

@@ -21,7 +21,7 @@ from constructs_lib.core.props import DataStoreProps as CoreDataStoreProps
 from constructs_lib.core.props import EncryptionProps, LifecycleProps, ReplicationProps
 from constructs_lib.core.resource import Provider
 from constructs_lib.core.schema import validate_stack
-from constructs_lib.core.synth import apply_tags
+from constructs_lib.core.synth import stack_document
 
 RG = "rg-ml"
 LOCATION = "westeurope"
@@ -57,8 +57,7 @@ class Synth:
         Provider(self.stack, "azurerm", "azurerm", source="hashicorp/azurerm",
                  version=">= 5.10, < 6.0", features={})
         self.built = build(self.stack)
-        apply_tags(self.stack)  # what the library's synth pass does
-        self.doc: dict[str, Any] = json.loads(json.dumps(self.stack.to_terraform()))
+        self.doc: dict[str, Any] = stack_document(self.stack)  # tags merged, as synthesis does
 
     def of(self, tf_type: str) -> dict[str, dict[str, Any]]:
         """Resources of ``tf_type`` keyed by construct path (relative to the stack)."""

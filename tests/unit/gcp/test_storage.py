@@ -404,7 +404,7 @@ def test_public_attributes_are_tokens_of_the_bucket(build) -> None:
 
 
 def test_labels_reach_every_labelled_resource(build) -> None:
-    from constructs_lib.core.synth import apply_tags
+    from constructs_lib.core.synth import stack_document
 
     holder = {}
 
@@ -413,8 +413,7 @@ def test_labels_reach_every_labelled_resource(build) -> None:
 
     built = build(body)
     assert Tags.of(holder["ds"].resource).effective() == {"Team": "ML Platform", "cost-center": "42"}
-    apply_tags(built.stack)
-    doc = built.stack.to_terraform()
+    doc = stack_document(built.stack)
     expected = {"cost-center": "42", "team": "ml_platform"}
     assert {n: b["labels"] for n, b in doc["resource"][BUCKET].items()} == {
         n: expected for n in doc["resource"][BUCKET]
