@@ -4,8 +4,9 @@ Each measurement runs in a fresh interpreter so peak RSS is per run:
 
 * ``ours``  — ``synthesize()`` of the spec folder: spec parsing, constructs, tag pass, schema
   validation of every block, engine synth, acknowledgement files;
-* ``bare``  — the same resources, data sources and providers (read back from our output) emitted
-  with raw engine calls (``TerraformResource`` + ``add_override``) and an engine synth.
+* ``bare``  — the same resources, data sources, providers, outputs and backend (read back from
+  our output) emitted with raw engine calls (``TerraformResource`` + ``add_override``) and an
+  engine synth.
 
 Prints resources/s, wall time and peak RSS of each, and the ratio ours/bare (target <= 1.3x,
 peak RSS < 250 MB). Usage: ``python tools/bench.py [SPEC_PATHS...] [--repeat N]``.
@@ -76,6 +77,11 @@ def run_bare(reference_out: str, outdir: str) -> dict[str, float]:
                         if k != "//":
                             el.add_override(k, v)
                     count += 1
+        for oname, body in doc.get("output", {}).items():
+            engine.TerraformOutput(stack, oname, value=body["value"], description=body.get("description"))
+        backend = doc.get("terraform", {}).get("backend", {}).get("local")
+        if backend:
+            engine.LocalBackend(stack, path=backend["path"])
     app.synth()
     t2 = time.perf_counter()
     return {"import_s": t1 - t0, "synth_s": t2 - t1, "resources": count, "peak_mb": _peak_mb()}

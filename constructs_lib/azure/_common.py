@@ -11,7 +11,7 @@ __all__ = ["PRINCIPAL_TYPES", "attr", "role_assignment"]
 def attr(element: Resource | DataSource, attribute: str) -> str:
     """A plain string token for ``attribute`` of ``element`` (``${type.name.attribute}`` once
     synthesized), usable in f-strings and in pydantic ``str`` fields."""
-    return engine.Token.as_string(element.ref(attribute))
+    return element.ref(attribute)
 
 
 #: Values Azure accepts for ``principal_type`` of a role assignment.

@@ -44,8 +44,17 @@ class _Refs:
     """Token helpers shared by resources and data sources."""
 
     def ref(self, attribute: str) -> str:
-        """A string token for ``attribute``, e.g. ``${aws_kms_key.key.arn}`` once synthesized."""
-        return self.get_string_attribute(attribute)  # type: ignore[attr-defined]
+        """A string token for ``attribute``, e.g. ``${aws_kms_key.key.arn}`` once synthesized.
+
+        Tokens are cached per attribute: asking twice costs one engine call.
+        """
+        cache: dict[str, str] | None = self.__dict__.get("_mlops_refs")
+        if cache is None:
+            cache = self.__dict__["_mlops_refs"] = {}
+        token = cache.get(attribute)
+        if token is None:
+            token = cache[attribute] = self.get_string_attribute(attribute)  # type: ignore[attr-defined]
+        return token
 
     def ref_list(self, attribute: str) -> list[str]:
         """A list token for a list-valued ``attribute`` (e.g. ``subnet_ids``)."""
@@ -59,6 +68,18 @@ class _Refs:
     def address(self) -> str:
         """The Terraform address token (``type.name``) for use in ``depends_on`` strings."""
         return f"{self.terraform_resource_type}.{self.friendly_unique_id}"  # type: ignore[attr-defined]
+
+
+def _engine_provider(provider: Any, attrs: dict[str, Any]) -> Any:
+    """The provider to hand to the engine, or None when ``attrs`` carries it.
+
+    For an aliased :class:`Provider` of ours the reference (``aws.replica``) is written directly:
+    the engine would otherwise call back into Python for the alias several times per resource.
+    """
+    if isinstance(provider, Provider) and provider._mlops_alias:
+        attrs["provider"] = f"{provider._mlops_name}.{provider._mlops_alias}"
+        return None
+    return provider
 
 
 def _apply(element: Any, attrs: Mapping[str, Any]) -> None:
@@ -91,7 +112,7 @@ class Resource(_Refs, engine.TerraformResource):
             scope,
             id,
             terraform_resource_type=tf_type,
-            provider=provider,
+            provider=_engine_provider(provider, attrs),
             depends_on=list(depends_on) if depends_on else None,
         )
         lifecycle: dict[str, Any] = {}
@@ -130,7 +151,9 @@ class DataSource(_Refs, engine.TerraformDataSource):
         provider: engine.TerraformProvider | None = None,
         **attrs: Any,
     ) -> None:
-        super().__init__(scope, id, terraform_resource_type=tf_type, provider=provider)
+        super().__init__(
+            scope, id, terraform_resource_type=tf_type, provider=_engine_provider(provider, attrs)
+        )
         _apply(self, attrs)
 
 
@@ -166,6 +189,7 @@ class Provider(engine.TerraformProvider):
             },
         )
         self._mlops_alias = alias
+        self._mlops_name = name
         if alias:
             config["alias"] = alias
         _apply(self, config)
