@@ -20,11 +20,11 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ..core import engine
+from ..core.construct import MlopsConstruct
 from ..core.acknowledge import Acknowledge
 from ..core.naming import compact_name, short_hash
 from ..core.props import Model
 from ..core.resource import DataSource, Resource
-from ..core.tags import Tags
 from ._common import attr, role_assignment
 
 __all__ = [
@@ -134,7 +134,7 @@ def vault_name(name: str, resource_group_name: str) -> str:
     return compact_name("kv", name, max_length=24 - len(suffix)) + suffix
 
 
-class Key(engine.Construct):
+class Key(MlopsConstruct):
     """An Azure Key Vault (premium, RBAC, purge protection, no public access) and one RSA-HSM key
     with an automatic rotation policy.
 
@@ -152,6 +152,8 @@ class Key(engine.Construct):
         vault_id: Resource Manager id of the vault.
     """
 
+    props_type = KeyProps
+
     def __init__(
         self,
         scope: engine.Construct,
@@ -160,11 +162,7 @@ class Key(engine.Construct):
         *,
         provider: engine.TerraformProvider | None = None,
     ) -> None:
-        super().__init__(scope, id)
-        self.props = props
-        self._provider = provider
-        self._grants: dict[str, Resource] = {}
-        Tags.of(self).add_all(props.tags)
+        super().__init__(scope, id, props, provider=provider)
 
         client = DataSource(self, "ClientConfig", "azurerm_client_config", provider=provider)
 

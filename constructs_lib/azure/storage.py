@@ -42,12 +42,12 @@ from __future__ import annotations
 from pydantic import Field, field_validator, model_validator
 
 from ..core import engine
+from ..core.construct import MlopsConstruct
 from ..core.acknowledge import Acknowledge
 from ..core.naming import compact_name, short_hash
 from ..core.recovery import Recovery
 from ..core.props import DataStoreProps as _CoreDataStoreProps
 from ..core.resource import Resource
-from ..core.tags import Tags
 from ._common import attr, role_assignment
 from .keys import CRYPTO_SERVICE_ENCRYPTION_USER_ROLE, Key, KeyProps
 
@@ -231,7 +231,7 @@ def storage_account_name(name: str, resource_group_name: str) -> str:
     return compact_name("st", name, max_length=24 - len(suffix)) + suffix
 
 
-class DataStore(engine.Construct):
+class DataStore(MlopsConstruct):
     """A versioned, CMK-encrypted, private Azure storage account with one container (``data``).
 
     ``props``: :class:`DataStoreProps`. ``provider``: an ``azurerm`` provider for another
@@ -258,6 +258,9 @@ class DataStore(engine.Construct):
         workspace: the ``azurerm_log_analytics_workspace`` created for access logs, or None.
     """
 
+    props_type = DataStoreProps
+    props_hint = "resource_group_name and location"
+
     def __init__(
         self,
         scope: engine.Construct,
@@ -267,16 +270,7 @@ class DataStore(engine.Construct):
         provider: engine.TerraformProvider | None = None,
         replica_provider: engine.TerraformProvider | None = None,
     ) -> None:
-        super().__init__(scope, id)
-        if not isinstance(props, DataStoreProps):
-            raise TypeError(
-                f"{self.node.path}: props must be constructs_lib.azure.DataStoreProps (with "
-                f"resource_group_name and location), got {type(props).__name__}"
-            )
-        self.props = props
-        self._provider = provider
-        self._grants: dict[str, Resource] = {}
-        Tags.of(self).add_all(props.tags)
+        super().__init__(scope, id, props, provider=provider)
         rg, location = props.resource_group_name, props.location
 
         # Access-log destination first: the key vault sends its audit events there too.

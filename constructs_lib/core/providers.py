@@ -6,7 +6,9 @@ AWS schemas (5.100 and 6.x), so the AWS range spans both major versions.
 
 from __future__ import annotations
 
-__all__ = ["PROVIDERS"]
+from typing import Any
+
+__all__ = ["PROVIDERS", "declare_provider"]
 
 #: local name -> (registry source, version constraint)
 PROVIDERS: dict[str, tuple[str, str]] = {
@@ -15,3 +17,15 @@ PROVIDERS: dict[str, tuple[str, str]] = {
     "azapi": ("azure/azapi", ">= 2.13, < 3.0"),
     "google": ("hashicorp/google", ">= 8.7, < 9.0"),
 }
+
+
+def declare_provider(stack: Any, name: str, *, alias: str | None = None, **config: Any) -> Any:
+    """Declare provider ``name`` in ``stack`` with its pinned source and version range.
+
+    The default provider has construct id ``name``; an aliased one ``<name>_<alias>``.
+    """
+    from .resource import Provider
+
+    source, version = PROVIDERS[name]
+    pid = name if alias is None else f"{name}_{alias}"
+    return Provider(stack, pid, name, source=source, version=version, alias=alias, **config)

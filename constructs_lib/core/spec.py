@@ -187,6 +187,25 @@ class PlatformSpec(Model):
             return None
         return self.regions[1]
 
+    def store_settings(self) -> dict[str, Any]:
+        """The storage section as ``DataStoreProps`` keyword arguments (without name and cloud extras)."""
+        s = self.storage
+        replica = self.replica_region
+        return {
+            "versioning": s.versioning,
+            "lifecycle": s.lifecycle,
+            "encryption": s.encryption,
+            "deletion_protection": s.deletion_protection,
+            "access_logging": s.access_logging,
+            "replication": {"region": replica} if replica else None,
+        }
+
+    def resource_name(self, *parts: str, max_length: int = 40) -> str:
+        """``<name>-<environment>-<parts>`` as a lowercase, hyphenated cloud resource name."""
+        from .naming import bucket_name
+
+        return bucket_name(self.name, self.environment, *parts, max_length=max_length)
+
     @property
     def all_tags(self) -> dict[str, str]:
         """`tags` plus `platform`, `environment` and `managed-by`, sorted by key."""

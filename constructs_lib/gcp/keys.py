@@ -22,11 +22,11 @@ from __future__ import annotations
 from pydantic import Field
 
 from ..core import engine
+from ..core.construct import MlopsConstruct
 from ..core.acknowledge import Acknowledge
 from ..core.naming import short_hash
 from ..core.props import Model
 from ..core.resource import Resource
-from ..core.tags import Tags
 
 __all__ = [
     "DEFAULT_DELETION_WINDOW_DAYS",
@@ -108,7 +108,7 @@ class KeyProps(Model):
     )
 
 
-class Key(engine.Construct):
+class Key(MlopsConstruct):
     """A Cloud KMS key ring and a symmetric ``ENCRYPT_DECRYPT`` crypto key with rotation.
 
     Public attributes:
@@ -123,6 +123,8 @@ class Key(engine.Construct):
     ``provider`` selects a non-default ``google`` provider (another project or credentials).
     """
 
+    props_type = KeyProps
+
     def __init__(
         self,
         scope: engine.Construct,
@@ -131,12 +133,8 @@ class Key(engine.Construct):
         *,
         provider: engine.TerraformProvider | None = None,
     ) -> None:
-        super().__init__(scope, id)
-        self.props = props
+        super().__init__(scope, id, props, provider=provider)
         self.location = props.location
-        self._provider = provider
-        self._grants: dict[str, Resource] = {}
-        Tags.of(self).add_all(props.tags)
 
         protect = props.deletion_protection
         self.key_ring = Resource(

@@ -40,12 +40,12 @@ import re
 from pydantic import Field, model_validator
 
 from ..core import engine
+from ..core.construct import MlopsConstruct
 from ..core import props as core_props
 from ..core.acknowledge import Acknowledge
 from ..core.naming import bucket_name, short_hash
 from ..core.recovery import Recovery
 from ..core.resource import DataSource, Resource
-from ..core.tags import Tags
 from .keys import ENCRYPTER_DECRYPTER_ROLE, Key, KeyProps
 
 __all__ = [
@@ -223,7 +223,7 @@ class DataStoreProps(core_props.DataStoreProps):
         return (multi_region_of(self.location) or self.location).lower()
 
 
-class DataStore(engine.Construct):
+class DataStore(MlopsConstruct):
     """A versioned, CMEK-encrypted Cloud Storage bucket with lifecycle tiering and access logs.
 
     Defaults (each from :class:`DataStoreProps`): versioning on; NEARLINE after 30 days, COLDLINE
@@ -251,6 +251,9 @@ class DataStore(engine.Construct):
     bucket is one resource managed through one provider.
     """
 
+    props_type = DataStoreProps
+    props_hint = "project and location"
+
     def __init__(
         self,
         scope: engine.Construct,
@@ -260,17 +263,8 @@ class DataStore(engine.Construct):
         provider: engine.TerraformProvider | None = None,
         replica_provider: engine.TerraformProvider | None = None,
     ) -> None:
-        super().__init__(scope, id)
-        if not isinstance(props, DataStoreProps):
-            raise TypeError(
-                f"{self.node.path}: gcp.DataStore needs gcp.DataStoreProps (with project and "
-                f"location), got {type(props).__name__}"
-            )
-        self.props = props
-        self._provider = provider
+        super().__init__(scope, id, props, provider=provider)
         self._replica_provider = replica_provider  # unused on GCP, see the class docstring
-        self._grants: dict[tuple[str, str], Resource] = {}
-        Tags.of(self).add_all(props.tags)
 
         protect = props.deletion_protection
         name = bucket_name(props.project, props.name)

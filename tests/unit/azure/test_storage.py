@@ -321,7 +321,7 @@ def test_props_validation_errors() -> None:
 def test_core_props_are_rejected_with_a_clear_message(tmp_path: Path) -> None:
     app = engine.App(outdir=str(tmp_path))
     stack = engine.TerraformStack(app, "test")
-    with pytest.raises(TypeError, match="constructs_lib.azure.DataStoreProps"):
+    with pytest.raises(TypeError, match=r"props must be constructs_lib\.azure\.storage\.DataStoreProps \(with resource_group_name and location\), got constructs_lib\.core\.props\.DataStoreProps"):
         DataStore(stack, "Data", CoreDataStoreProps(name="ml-data"))  # type: ignore[arg-type]
 
 

@@ -264,7 +264,7 @@ def test_props_keep_the_shared_field_names() -> None:
 
 
 def test_shared_props_without_project_are_refused(build) -> None:
-    with pytest.raises(TypeError, match="needs gcp.DataStoreProps"):
+    with pytest.raises(TypeError, match=r"gcp\.storage\.DataStoreProps \(with project and location\)"):
         build(lambda s: DataStore(s, "Data", core_props.DataStoreProps(name="training-data")))
 
 
