@@ -12,12 +12,14 @@ from typing import Any, Union
 
 from ..core import engine
 from ..core.naming import short_hash
-from ..core.resource import Resource
+from ..core.resource import DataSource, Resource
 
 __all__ = [
     "Principal",
+    "account_id",
     "grant_id",
     "kms_statement",
+    "partition",
     "policy_document",
     "ref",
     "role_name",
@@ -31,7 +33,13 @@ _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 
 
 def ref(element: Any, attribute: str) -> str:
-    """A string token for ``attribute`` of a resource or data source (``${type.name.attr}``)."""
+    """A string token for ``attribute`` of a resource or data source (``${type.name.attr}``).
+
+    Uses the cached ``.ref`` of our own blocks; falls back to the engine for a user's
+    prebuilt-provider resource (e.g. an ``IamRole`` passed as a grant principal).
+    """
+    if isinstance(element, (Resource, DataSource)):
+        return element.ref(attribute)
     return engine.Token.as_string(element.interpolation_for_attribute(attribute))
 
 
@@ -83,3 +91,24 @@ def kms_statement(sid: str, key_arn: str, actions: Sequence[str], *, via_service
     if via_service:
         statement["Condition"] = {"StringLike": {"kms:ViaService": f"{via_service}.*.amazonaws.com"}}
     return statement
+
+
+def _shared_data(scope: engine.Construct, tf_type: str, provider: engine.TerraformProvider | None) -> DataSource:
+    """One ``tf_type`` data source per stack and provider, shared by every construct that needs it."""
+    stack = engine.TerraformStack.of(scope)
+    suffix = "" if provider is None else "_" + (provider.alias or short_hash(provider.node.path))
+    cid = "Mlops" + "".join(w.capitalize() for w in tf_type.split("_")) + suffix
+    found = stack.node.try_find_child(cid)
+    if found is None:
+        found = DataSource(stack, cid, tf_type, provider=provider)
+    return found  # type: ignore[return-value]
+
+
+def account_id(scope: engine.Construct, provider: engine.TerraformProvider | None) -> str:
+    """Token of the account id of ``provider`` (one shared ``aws_caller_identity`` per stack)."""
+    return ref(_shared_data(scope, "aws_caller_identity", provider), "account_id")
+
+
+def partition(scope: engine.Construct, provider: engine.TerraformProvider | None) -> str:
+    """Token of the partition of ``provider`` (``aws``, ``aws-cn``, ...; one ``aws_partition`` per stack)."""
+    return ref(_shared_data(scope, "aws_partition", provider), "partition")

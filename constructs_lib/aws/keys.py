@@ -15,8 +15,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core import engine
-from ..core.resource import DataSource, Resource
-from ._iam import Principal, grant_id, kms_statement, policy_document, ref, role_name
+from ..core.resource import Resource
+from ._iam import (
+    Principal,
+    account_id,
+    grant_id,
+    kms_statement,
+    partition,
+    policy_document,
+    ref,
+    role_name,
+)
 
 __all__ = [
     "DEFAULT_DELETION_WINDOW_DAYS",
@@ -24,8 +33,8 @@ __all__ = [
     "Key",
 ]
 
-#: Rotation period of a new key when none is given: yearly (the AWS default period).
-DEFAULT_ROTATION_DAYS = 365
+#: Rotation period of a new key when none is given: 90 days (as `EncryptionProps.rotation_days`).
+DEFAULT_ROTATION_DAYS = 90
 #: Waiting period before a scheduled key deletion really happens: 30 days, the KMS maximum.
 DEFAULT_DELETION_WINDOW_DAYS = 30
 
@@ -41,7 +50,7 @@ class Key(engine.Construct):
         name: alias name without the ``alias/`` prefix (``alias/<name>`` is created); letters,
             digits, ``/``, ``_`` and ``-``; must not start with ``aws/`` (reserved by AWS).
         description: key description. Defaults to ``"Customer-managed key for <name>"``.
-        rotation_days: automatic rotation period, 90-2560 days. Defaults to 365 (yearly).
+        rotation_days: automatic rotation period, 90-2560 days. Defaults to 90.
             Rotation itself is always on.
         deletion_window_days: pending-deletion window, 7-30 days. Defaults to 30 (the maximum), so
             a deleted key can be recovered for a month.
@@ -86,14 +95,12 @@ class Key(engine.Construct):
                 "range 7-30"
             )
         self._provider = provider
-        account = DataSource(self, "Account", "aws_caller_identity", provider=provider)
-        partition = DataSource(self, "Partition", "aws_partition", provider=provider)
         self._statements: list[dict[str, Any]] = [
             {
                 "Sid": "EnableIamPoliciesOfThisAccount",
                 "Effect": "Allow",
                 "Principal": {
-                    "AWS": f"arn:{ref(partition, 'partition')}:iam::{ref(account, 'account_id')}:root"
+                    "AWS": f"arn:{partition(self, provider)}:iam::{account_id(self, provider)}:root"
                 },
                 "Action": "kms:*",
                 "Resource": "*",

@@ -13,7 +13,8 @@ What ``DataStore`` builds, with every default:
 * public access block (all four settings true) and object ownership ``BucketOwnerEnforced``
   (ACLs disabled);
 * a bucket policy that denies any request without TLS, with TLS older than 1.2, and uploads that ask
-  for another encryption than SSE-KMS with the store's key;
+  for another encryption than SSE-KMS or name another key than the store's (a key named in an
+  upload must be given by its ARN);
 * lifecycle: current objects to STANDARD_IA after ``lifecycle.infrequent_access_after_days`` and to
   GLACIER_IR after ``lifecycle.archive_after_days``; noncurrent versions expire after
   ``lifecycle.noncurrent_version_expiry_days``; incomplete multipart uploads are aborted after
@@ -41,14 +42,15 @@ must acknowledge it with their own reason.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from ..core import engine
 from ..core.acknowledge import Acknowledge
+from ..core.construct import MlopsConstruct
 from ..core.props import DataStoreProps, LifecycleProps
-from ..core.resource import DataSource, Resource
-from ..core.tags import Tags
+from ..core.recovery import Recovery
+from ..core.resource import Resource
+from . import _iam
 from ._iam import Principal, grant_id, kms_statement, policy_document, ref, role_name
 from .keys import Key
 
@@ -75,30 +77,7 @@ _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 
 
-@dataclass(frozen=True)
-class Recovery:
-    """Disaster-recovery objectives of a store against the loss of its primary region.
-
-    Attributes:
-        rpo_minutes: recovery point objective: how much recent data a regional outage can lose.
-            ``replication.rpo_minutes`` with a replica (S3 Replication Time Control copies 99.99% of
-            objects within 15 minutes); ``None`` without one (no cross-region copy: data written
-            since the last external backup is unavailable until the region recovers).
-        rto_minutes: recovery time objective: how long until consumers read again.
-            :data:`DEFAULT_REPLICA_RTO_MINUTES` with a replica (switch readers to the replica
-            bucket); ``None`` without one (wait for the region).
-        replica_region: region of the replica, or ``None``.
-
-    Overwrites and deletions inside the region are recoverable from object versions while
-    noncurrent versions are kept (``lifecycle.noncurrent_version_expiry_days``).
-    """
-
-    rpo_minutes: int | None
-    rto_minutes: int | None
-    replica_region: str | None
-
-
-class DataStore(engine.Construct):
+class DataStore(MlopsConstruct):
     """A versioned, KMS-encrypted, TLS-only S3 bucket with lifecycle tiering, access logs and DR.
 
     Args:
@@ -124,8 +103,19 @@ class DataStore(engine.Construct):
         log_bucket: the access-log ``aws_s3_bucket``, or ``None`` without ``access_logging``.
         replica: the replica ``aws_s3_bucket``, or ``None`` without ``replication``.
         replica_key: the replica's :class:`~.keys.Key`, or ``None``.
-        recovery: :class:`Recovery` objectives.
+        recovery: :class:`~constructs_lib.core.recovery.Recovery` objectives against the loss of
+            the primary region. With a replica: ``rpo_minutes = replication.rpo_minutes`` (S3
+            Replication Time Control copies 99.99% of objects within 15 minutes, which meets any
+            allowed RPO), ``rto_minutes =`` :data:`DEFAULT_REPLICA_RTO_MINUTES` (the replica is
+            readable at all times; recovery is pointing readers at ``replica``), ``replica_region =
+            replication.region``. Without one: ``None`` for all three (a regional outage makes the
+            data unavailable until the region recovers). Overwrites and deletions within the region
+            are recoverable from object versions either way, for
+            ``lifecycle.noncurrent_version_expiry_days``.
     """
+
+    props_type = DataStoreProps
+    props: DataStoreProps
 
     def __init__(
         self,
@@ -136,11 +126,8 @@ class DataStore(engine.Construct):
         provider: engine.TerraformProvider | None = None,
         replica_provider: engine.TerraformProvider | None = None,
     ) -> None:
-        super().__init__(scope, id)
-        if not isinstance(props, DataStoreProps):
-            raise TypeError(
-                f"{self.node.path}: props must be a DataStoreProps, not {type(props).__name__}"
-            )
+        # checks the props type, keeps props/provider and tags the subtree with props.tags
+        super().__init__(scope, id, props, provider=provider)
         if props.name.startswith(_RESERVED_PREFIXES):
             raise ValueError(
                 f"{self.node.path}: name {props.name!r} starts with a prefix S3 reserves "
@@ -157,12 +144,8 @@ class DataStore(engine.Construct):
                 f"{self.node.path}: replication to {props.replication.region} needs "
                 "replica_provider=<aws provider alias configured for that region>"
             )
-        self.props = props
-        self._provider = provider
-        Tags.of(self).add_all(props.tags)
 
-        account = DataSource(self, "Account", "aws_caller_identity", provider=provider)
-        account_id = ref(account, "account_id")
+        account_id = _iam.account_id(self, provider)
 
         self.key: Key | None = None
         if key_arn is None:
@@ -198,6 +181,7 @@ class DataStore(engine.Construct):
             lifecycle=props.lifecycle,
             deletion_protection=props.deletion_protection,
             provider=provider,
+            pin_key=True,
         )
         self.resource: Resource = primary["bucket"]
         self.store_name: str = ref(self.resource, "id")
@@ -233,8 +217,7 @@ class DataStore(engine.Construct):
         props = self.props
         assert props.replication is not None
         site = engine.Construct(self, "Replica")
-        replica_account = DataSource(site, "Account", "aws_caller_identity", provider=replica_provider)
-        replica_account_id = ref(replica_account, "account_id")
+        replica_account_id = _iam.account_id(self, replica_provider)
         self.replica_key = Key(
             site,
             "Key",
@@ -262,6 +245,7 @@ class DataStore(engine.Construct):
             lifecycle=props.lifecycle,
             deletion_protection=props.deletion_protection,
             provider=replica_provider,
+            pin_key=False,
         )
         self.replica = replica["bucket"]
         if replica_logs is not None:
@@ -413,9 +397,18 @@ class DataStore(engine.Construct):
         kms_actions: list[str],
     ) -> Resource:
         cid = grant_id(f"Grant{kind}", principal)
-        existing = self.node.try_find_child(cid)
-        if existing is not None:
-            return existing  # type: ignore[return-value]
+        return self._once(cid, lambda: self._make_grant(cid, kind, principal, bucket_actions,
+                                                        object_actions, kms_actions))
+
+    def _make_grant(
+        self,
+        cid: str,
+        kind: str,
+        principal: Principal,
+        bucket_actions: list[str],
+        object_actions: list[str],
+        kms_actions: list[str],
+    ) -> Resource:
         statements: list[dict[str, Any]] = []
         if bucket_actions:
             statements.append(
@@ -571,8 +564,14 @@ def _secure_bucket(
     lifecycle: LifecycleProps,
     deletion_protection: bool,
     provider: engine.TerraformProvider | None,
+    pin_key: bool,
 ) -> dict[str, Resource]:
-    """A data bucket (child ``Resource`` of ``scope``) with every protection; returns its parts."""
+    """A data bucket (child ``Resource`` of ``scope``) with every protection; returns its parts.
+
+    ``pin_key`` also denies uploads that name another KMS key than ``key_arn`` (by ARN). The replica
+    does not pin: S3 replication writes there with the configured replica key, and a policy
+    mistake on a replica silently stops disaster recovery.
+    """
     res = Resource(
         scope,
         "Resource",
@@ -611,16 +610,24 @@ def _secure_bucket(
                     "Resource": f"{arn}/*",
                     "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
                 },
-                {
-                    "Sid": "DenyUploadsWithAnotherKey",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:PutObject",
-                    "Resource": f"{arn}/*",
-                    "Condition": {
-                        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}
-                    },
-                },
+                *(
+                    [
+                        {
+                            "Sid": "DenyUploadsWithAnotherKey",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:PutObject",
+                            "Resource": f"{arn}/*",
+                            "Condition": {
+                                "StringNotEqualsIfExists": {
+                                    "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn
+                                }
+                            },
+                        }
+                    ]
+                    if pin_key
+                    else []
+                ),
             ]
         ),
     )

@@ -9,14 +9,15 @@ Reuse from other tests (e.g. the reference example)::
 
     def test_reference_deploys(moto_deploy, tmp_path):
         result = moto_deploy(synthesized_stack_dir_or_json, tmp_path)
-        assert result["resources"]["aws_s3_bucket.x"]["values"]["bucket"] == ...
+        assert result["resources"]["aws_s3_bucket.x"]["bucket"] == ...
 
-``deploy_to_moto(stack_json, workdir, endpoint=..., env=...)`` is the plain function behind the
-``moto_deploy`` fixture.
+``deploy_to_moto(stack_json, workdir)`` is the plain function behind the ``moto_deploy`` fixture;
+alone it starts its own moto server and writes its own CLI config.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -35,7 +36,9 @@ __all__ = [
     "TerraformFailed",
     "deploy_to_moto",
     "moto_override",
+    "moto_server",
     "terraform_env",
+    "write_cli_config",
 ]
 
 #: ``endpoints`` keys of the aws provider pointed at moto (all exist in aws 5.100 and 6.x).
@@ -79,13 +82,8 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def terraform_cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A terraform CLI config that installs hashicorp/aws only from the filesystem mirror."""
-    reason = _missing()
-    if reason:
-        pytest.skip(reason)
-    path = tmp_path_factory.mktemp("terraform-cli") / "terraform.rc"
+def write_cli_config(path: Path) -> Path:
+    """Write a terraform CLI config that installs hashicorp/aws only from the filesystem mirror."""
     mirror = json.dumps(str(_mirror_dir()))
     path.write_text(
         "provider_installation {\n"
@@ -102,11 +100,17 @@ def terraform_cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """URL of a moto server on 127.0.0.1 (a free port), stopped after the session."""
+def terraform_cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A terraform CLI config that installs hashicorp/aws only from the filesystem mirror."""
     reason = _missing()
     if reason:
         pytest.skip(reason)
+    return write_cli_config(tmp_path_factory.mktemp("terraform-cli") / "terraform.rc")
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server on 127.0.0.1 (a free port) for the ``with`` block; yields its URL."""
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one INFO line per request otherwise
@@ -117,6 +121,16 @@ def moto_endpoint() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """URL of a moto server on 127.0.0.1 (a free port), stopped after the session."""
+    reason = _missing()
+    if reason:
+        pytest.skip(reason)
+    with moto_server() as url:
+        yield url
 
 
 def terraform_env(cli_config: Path) -> dict[str, str]:
@@ -296,8 +310,8 @@ def deploy_to_moto(
     stack_json: Mapping[str, Any] | str | os.PathLike[str],
     workdir: str | os.PathLike[str],
     *,
-    endpoint: str,
-    env: Mapping[str, str],
+    endpoint: str | None = None,
+    env: Mapping[str, str] | None = None,
     services: Sequence[str] = DEFAULT_MOTO_SERVICES,
     check_no_drift: bool = True,
     allowed_drift: Mapping[str, Mapping[str, str]] | None = None,
@@ -315,9 +329,25 @@ def deploy_to_moto(
     :class:`TerraformFailed` (an ``AssertionError``) with terraform's stderr on any failure.
     Provider blocks that assume roles or read profiles are not neutralised: point such stacks'
     providers at plain regions before deploying them here.
+
+    ``endpoint`` is the moto URL; ``None`` starts a private moto server for this call only (then
+    the returned state is all there is to inspect). ``env`` is the terraform environment
+    (:func:`terraform_env`); ``None`` writes a mirror-only CLI config into ``workdir``. Raises
+    ``RuntimeError`` naming what is missing when terraform or the provider mirror is absent.
     """
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
+    if env is None:
+        missing = _missing()
+        if missing:
+            raise RuntimeError(missing)
+        env = terraform_env(write_cli_config(work / "terraform.rc"))
+    if endpoint is None:
+        with moto_server() as url:
+            return deploy_to_moto(
+                stack_json, work, endpoint=url, env=env, services=services,
+                check_no_drift=check_no_drift, allowed_drift=allowed_drift,
+            )
     stack = _load_stack(stack_json)
     (work / "cdk.tf.json").write_text(json.dumps(stack, indent=2))
     (work / "moto_override.tf.json").write_text(json.dumps(moto_override(stack, endpoint, services), indent=2))
