@@ -58,3 +58,14 @@ def test_unparseable_stack_is_a_problem(tmp_path: Path) -> None:
     (d / "cdk.tf.json").write_text("{ this is not json")
     (r,) = scan(tmp_path / "d")
     assert not r.ok and r.problems
+
+
+def test_scan_fails_on_broad_iam_grant(tmp_path: Path) -> None:
+    app = engine.App(outdir=str(tmp_path / "e"))
+    stack = engine.TerraformStack(app, "broad")
+    Provider(stack, "aws", "aws", source="hashicorp/aws", version=">= 5.100, < 7.0", region="eu-west-1")
+    Resource(stack, "attach", "aws_iam_role_policy_attachment", role="r",
+             policy_arn="arn:aws:iam::aws:policy/AdministratorAccess")
+    synth_app(app)
+    (r,) = scan(tmp_path / "e")
+    assert any(p.startswith("least privilege:") and "AdministratorAccess" in p for p in r.problems)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = [
     "DataStoreProps",
     "EncryptionProps",
+    "KeyProps",
     "LifecycleProps",
     "Model",
     "ReplicationProps",
@@ -54,6 +55,67 @@ class EncryptionProps(Model):
             "soft-delete retention, GCP destroy-scheduled duration). Defaults to 30 days, the maximum."
         ),
     )
+
+
+class KeyProps(Model):
+    """A customer-managed encryption key, the same fields on every cloud.
+
+    Cloud packages subclass it to add where the key lives (Azure resource group and location,
+    GCP project and location) and cloud-only options; they never rename these fields.
+    """
+
+    name: str = Field(
+        min_length=1,
+        max_length=63,
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$",
+        description=(
+            "Logical name of the key (AWS alias `alias/<name>`, Azure key and vault name, GCP key "
+            "ring and key name): letters, digits, '_' and '-'."
+        ),
+    )
+    description: str | None = Field(
+        default=None,
+        description="What the key protects, shown where the cloud keeps a description. Defaults to none.",
+    )
+    rotation_days: int = Field(
+        default=90,
+        ge=90,
+        le=2560,
+        description=(
+            "Automatic rotation period in days. Defaults to 90; older key versions stay usable, so "
+            "rotation re-encrypts nothing."
+        ),
+    )
+    deletion_window_days: int = Field(
+        default=30,
+        ge=7,
+        le=30,
+        description=(
+            "Waiting period before a deleted key is really gone (AWS pending window, Azure vault "
+            "soft-delete retention, GCP destroy-scheduled duration). Defaults to 30."
+        ),
+    )
+    deletion_protection: bool = Field(
+        default=True,
+        description=(
+            "Refuse to destroy the key (Terraform prevent_destroy, plus the cloud's own protection "
+            "where it exists): data encrypted with a destroyed key is lost. Defaults to True."
+        ),
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Tags (labels on GCP) added to the key's resources. Defaults to none.",
+    )
+
+    @classmethod
+    def for_encryption(cls, name: str, encryption: "EncryptionProps", **extra: object) -> "KeyProps":
+        """Key props for a construct's own key from its ``encryption`` settings."""
+        return cls(
+            name=name,
+            rotation_days=encryption.rotation_days,
+            deletion_window_days=encryption.deletion_window_days,
+            **extra,  # type: ignore[arg-type]
+        )
 
 
 class LifecycleProps(Model):

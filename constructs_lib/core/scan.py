@@ -5,7 +5,8 @@ checkov runs offline (``--skip-download``) on every stack's ``cdk.tf.json`` with
 acknowledgement of that check written at synthesis (``acknowledgements.json``). The scan fails on:
 any unacknowledged failed check, any parsing error, a stack in which checkov ran no check at all
 (it silently scans nothing when it cannot read a file), and any acknowledgement without a reason.
-There is no global skip.
+There is no global skip. Every stack also gets the least-privilege audit of
+:mod:`~constructs_lib.core.iam_audit`; each of its findings fails the scan.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MlopsError
+from .iam_audit import audit_stack
 
 __all__ = ["Finding", "StackScan", "checkov_command", "scan"]
 
@@ -154,4 +156,10 @@ def scan(outdir: str | os.PathLike[str] = "cdktf.out") -> list[StackScan]:
             out.problems.append("checkov could not parse cdk.tf.json")
         if out.passed + len(out.failed) + len(out.acknowledged) == 0:
             out.problems.append("checkov ran no check on this stack (unparsed or empty file)")
+        try:
+            doc = json.loads((d / "cdk.tf.json").read_text())
+        except json.JSONDecodeError:
+            doc = None
+        if isinstance(doc, dict):
+            out.problems.extend(f"least privilege: {p}" for p in audit_stack(doc))
     return [results[d.name] for d in dirs]

@@ -15,6 +15,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from .build_props import (
+    FeatureStoreSettings,
+    NetworkSettings,
+    RegistrySettings,
+    TrackingSettings,
+    TrainingSettings,
+)
 from .errors import SpecError
 from .props import EncryptionProps, LifecycleProps, Model
 
@@ -153,6 +160,25 @@ class PlatformSpec(Model):
     azure: AzureSettings | None = Field(default=None, description="Azure settings, required for cloud: azure.")
     gcp: GcpSettings | None = Field(default=None, description="GCP settings, required for cloud: gcp.")
     storage: StorageSpec = Field(default_factory=StorageSpec, description="Data stores. Defaults to `data` and `artifacts` stores.")
+    network: NetworkSettings | None = Field(
+        default=None,
+        description=(
+            "Private network for ML workloads. Defaults to None: created with its defaults when "
+            "training, tracking or features are on, otherwise not created."
+        ),
+    )
+    training: TrainingSettings | None = Field(
+        default=None, description="Training compute pools. Defaults to None: no training compute."
+    )
+    registry: RegistrySettings | None = Field(
+        default=None, description="Container registry and model registry. Defaults to None: neither."
+    )
+    tracking: TrackingSettings | None = Field(
+        default=None, description="Experiment tracking. Defaults to None: no tracking."
+    )
+    features: FeatureStoreSettings | None = Field(
+        default=None, description="Feature store. Defaults to None: no feature store."
+    )
 
     @model_validator(mode="after")
     def _cloud_rules(self) -> "PlatformSpec":
@@ -174,6 +200,15 @@ class PlatformSpec(Model):
         if self.storage.replicate and len(self.regions) < 2:
             raise ValueError("storage.replicate is true but `regions` names one region; add a second region")
         return self
+
+    @property
+    def network_settings(self) -> NetworkSettings | None:
+        """The network to build: the `network` section, its defaults when a workload needs one, or None."""
+        if self.network is not None:
+            return self.network
+        if self.training or self.tracking or self.features:
+            return NetworkSettings()
+        return None
 
     @property
     def primary_region(self) -> str:
