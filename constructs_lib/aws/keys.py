@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core import engine
+from ..core.construct import MlopsConstruct
+from ..core.props import KeyProps
 from ..core.resource import Resource
 from ._iam import (
     Principal,
@@ -27,36 +29,29 @@ from ._iam import (
     role_name,
 )
 
-__all__ = [
-    "DEFAULT_DELETION_WINDOW_DAYS",
-    "DEFAULT_ROTATION_DAYS",
-    "Key",
-]
-
-#: Rotation period of a new key when none is given: 90 days (as `EncryptionProps.rotation_days`).
-DEFAULT_ROTATION_DAYS = 90
-#: Waiting period before a scheduled key deletion really happens: 30 days, the KMS maximum.
-DEFAULT_DELETION_WINDOW_DAYS = 30
+__all__ = ["Key", "KeyProps"]
 
 _ALIAS = re.compile(r"^[a-zA-Z0-9/_-]{1,250}$")
 
 
-class Key(engine.Construct):
+class Key(MlopsConstruct):
     """A symmetric customer-managed KMS key with rotation, an alias and an IAM-delegating policy.
 
     Args:
         scope: parent construct.
         id: construct id.
-        name: alias name without the ``alias/`` prefix (``alias/<name>`` is created); letters,
-            digits, ``/``, ``_`` and ``-``; must not start with ``aws/`` (reserved by AWS).
-        description: key description. Defaults to ``"Customer-managed key for <name>"``.
-        rotation_days: automatic rotation period, 90-2560 days. Defaults to 90.
-            Rotation itself is always on.
-        deletion_window_days: pending-deletion window, 7-30 days. Defaults to 30 (the maximum), so
-            a deleted key can be recovered for a month.
-        deletion_protection: adds ``lifecycle { prevent_destroy = true }`` to the key, so
-            Terraform refuses to schedule its deletion. Defaults to True: data encrypted with a
-            deleted key is lost.
+        props: the core :class:`~constructs_lib.core.props.KeyProps`:
+
+            * ``name`` is the alias name without the ``alias/`` prefix (``alias/<name>`` is
+              created); it must not start with ``aws/`` (reserved by AWS).
+            * ``description`` defaults to ``"Customer-managed key for <name>"``.
+            * ``rotation_days`` (90-2560, the KMS range) is the automatic rotation period; rotation
+              itself is always on.
+            * ``deletion_window_days`` (7-30, the KMS range) is the pending-deletion window; the
+              default 30 lets a deleted key be recovered for a month.
+            * ``deletion_protection`` adds ``lifecycle { prevent_destroy = true }`` to the key, so
+              Terraform refuses to schedule its deletion: data encrypted with a deleted key is lost.
+            * ``tags`` are added to the key (aliases take no tags).
         provider: the ``aws`` provider for another region or account. Defaults to the stack's
             default ``aws`` provider.
 
@@ -67,34 +62,25 @@ class Key(engine.Construct):
         key_id: the key ARN token (what ``EncryptionProps.key_id`` takes and what IAM policies need).
     """
 
+    props_type = KeyProps
+
     def __init__(
         self,
         scope: engine.Construct,
         id: str,
+        props: KeyProps,
         *,
-        name: str,
-        description: str | None = None,
-        rotation_days: int = DEFAULT_ROTATION_DAYS,
-        deletion_window_days: int = DEFAULT_DELETION_WINDOW_DAYS,
-        deletion_protection: bool = True,
         provider: engine.TerraformProvider | None = None,
     ) -> None:
-        super().__init__(scope, id)
+        super().__init__(scope, id, props, provider=provider)
+        name = props.name
+        # KeyProps already restricts the characters; the AWS alias rule is checked here too so that
+        # the error names the construct even for props built without validation.
         if not _ALIAS.match(name) or name.startswith("aws/"):
             raise ValueError(
                 f"{self.node.path}: key name {name!r} must be 1-250 letters, digits, '/', '_' or '-' "
                 "and must not start with 'aws/' (reserved for AWS managed keys)"
             )
-        if not 90 <= rotation_days <= 2560:
-            raise ValueError(
-                f"{self.node.path}: rotation_days={rotation_days} is outside the KMS range 90-2560"
-            )
-        if not 7 <= deletion_window_days <= 30:
-            raise ValueError(
-                f"{self.node.path}: deletion_window_days={deletion_window_days} is outside the KMS "
-                "range 7-30"
-            )
-        self._provider = provider
         self._statements: list[dict[str, Any]] = [
             {
                 "Sid": "EnableIamPoliciesOfThisAccount",
@@ -111,14 +97,14 @@ class Key(engine.Construct):
             "Resource",
             "aws_kms_key",
             provider=provider,
-            prevent_destroy=deletion_protection,
-            description=description or f"Customer-managed key for {name}",
+            prevent_destroy=props.deletion_protection,
+            description=props.description or f"Customer-managed key for {name}",
             key_usage="ENCRYPT_DECRYPT",
             customer_master_key_spec="SYMMETRIC_DEFAULT",
             is_enabled=True,
             enable_key_rotation=True,
-            rotation_period_in_days=rotation_days,
-            deletion_window_in_days=deletion_window_days,
+            rotation_period_in_days=props.rotation_days,
+            deletion_window_in_days=props.deletion_window_days,
             policy=policy_document(self._statements),
         )
         self.alias_name: str = f"alias/{name}"

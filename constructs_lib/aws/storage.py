@@ -52,7 +52,7 @@ from ..core.recovery import Recovery
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, grant_id, kms_statement, policy_document, ref, role_name
-from .keys import Key
+from .keys import Key, KeyProps
 
 __all__ = [
     "ACCESS_LOG_PREFIX",
@@ -152,11 +152,12 @@ class DataStore(MlopsConstruct):
             self.key = Key(
                 self,
                 "Key",
-                name=props.name,
-                description=f"Encrypts the objects of data store {props.name}",
-                rotation_days=props.encryption.rotation_days,
-                deletion_window_days=props.encryption.deletion_window_days,
-                deletion_protection=props.deletion_protection,
+                KeyProps.for_encryption(
+                    props.name,
+                    props.encryption,
+                    description=f"Encrypts the objects of data store {props.name}",
+                    deletion_protection=props.deletion_protection,
+                ),
                 provider=provider,
             )
             key_arn = self.key.key_id
@@ -221,11 +222,12 @@ class DataStore(MlopsConstruct):
         self.replica_key = Key(
             site,
             "Key",
-            name=props.name,
-            description=f"Encrypts the cross-region replica of data store {props.name}",
-            rotation_days=props.encryption.rotation_days,
-            deletion_window_days=props.encryption.deletion_window_days,
-            deletion_protection=props.deletion_protection,
+            KeyProps.for_encryption(
+                props.name,
+                props.encryption,
+                description=f"Encrypts the cross-region replica of data store {props.name}",
+                deletion_protection=props.deletion_protection,
+            ),
             provider=replica_provider,
         )
         replica_logs: _AccessLogs | None = None

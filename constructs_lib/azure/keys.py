@@ -23,7 +23,7 @@ from ..core import engine
 from ..core.construct import MlopsConstruct
 from ..core.acknowledge import Acknowledge
 from ..core.naming import compact_name, short_hash
-from ..core.props import Model
+from ..core.props import KeyProps as CoreKeyProps
 from ..core.resource import DataSource, Resource
 from ._common import attr, role_assignment
 
@@ -49,30 +49,17 @@ DEFAULT_KEY_SIZE = 3072
 _EXPIRY_GRACE_DAYS = 30
 
 
-class KeyProps(Model):
-    """A Key Vault and a customer-managed key in it."""
+class KeyProps(CoreKeyProps):
+    """A Key Vault and a customer-managed key in it: the core key fields plus where the vault lives.
 
-    name: str = Field(
-        min_length=3,
-        max_length=40,
-        pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$",
-        description=(
-            "Logical name: lowercase letters, digits and hyphens. The key is named after it; the "
-            "vault name is derived from it (hyphens removed, 'kv' prefix, 6-character hash suffix of "
-            "name and resource group so that vault names stay globally unique)."
-        ),
-    )
+    The key is named ``name``; the vault name is derived from it (lowercased, non-alphanumerics
+    removed, 'kv' prefix, 6-character hash suffix of name and resource group so that vault names
+    stay globally unique). A new key version is created every ``rotation_days``; each version
+    expires 30 days after it was rotated out.
+    """
+
     resource_group_name: str = Field(description="Resource group of the vault.")
     location: str = Field(description="Azure region of the vault, e.g. 'westeurope'.")
-    rotation_days: int = Field(
-        default=365,
-        ge=90,
-        le=2560,
-        description=(
-            "Automatic rotation period in days: a new key version is created this many days after "
-            "the current one. Defaults to 365. Each version expires 30 days after it was rotated out."
-        ),
-    )
     deletion_window_days: int = Field(
         default=30,
         ge=7,
@@ -86,13 +73,6 @@ class KeyProps(Model):
     key_size: Literal[3072, 4096] = Field(
         default=DEFAULT_KEY_SIZE,
         description="RSA-HSM key size in bits. Defaults to 3072.",
-    )
-    deletion_protection: bool = Field(
-        default=True,
-        description=(
-            "Add Terraform prevent_destroy to the vault and the key: destroying the key makes all "
-            "data encrypted with it unreadable. Defaults to True."
-        ),
     )
     grant_deployer: bool = Field(
         default=True,
@@ -110,10 +90,15 @@ class KeyProps(Model):
             "operation). Defaults to None: no diagnostic setting is created."
         ),
     )
-    tags: dict[str, str] = Field(
-        default_factory=dict,
-        description="Tags added to the vault and the key (and every other taggable resource here).",
-    )
+
+    @field_validator("name")
+    @classmethod
+    def _key_vault_key_name(cls, value: str) -> str:
+        if "_" in value:
+            raise ValueError(
+                "Key Vault key names allow letters, digits and '-' only: replace '_' with '-'"
+            )
+        return value
 
     @field_validator("resource_group_name", "location")
     @classmethod

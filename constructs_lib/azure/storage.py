@@ -297,12 +297,11 @@ class DataStore(MlopsConstruct):
             self.key = Key(
                 self,
                 "Key",
-                KeyProps(
-                    name=props.name,
+                KeyProps.for_encryption(
+                    props.name,
+                    props.encryption,
                     resource_group_name=rg,
                     location=location,
-                    rotation_days=props.encryption.rotation_days,
-                    deletion_window_days=props.encryption.deletion_window_days,
                     deletion_protection=props.deletion_protection,
                     log_analytics_workspace_id=workspace_id if props.access_logging else None,
                 ),

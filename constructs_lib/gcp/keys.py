@@ -25,22 +25,14 @@ from ..core import engine
 from ..core.construct import MlopsConstruct
 from ..core.acknowledge import Acknowledge
 from ..core.naming import short_hash
-from ..core.props import Model
+from ..core.props import KeyProps as CoreKeyProps
 from ..core.resource import Resource
 
 __all__ = [
-    "DEFAULT_DELETION_WINDOW_DAYS",
-    "DEFAULT_ROTATION_DAYS",
     "ENCRYPTER_DECRYPTER_ROLE",
     "Key",
     "KeyProps",
 ]
-
-DEFAULT_ROTATION_DAYS = 365
-"""Rotation period of a created key when none is given (yearly, as ``EncryptionProps``)."""
-
-DEFAULT_DELETION_WINDOW_DAYS = 30
-"""Days a destroyed key version stays restorable (``DESTROY_SCHEDULED``) by default."""
 
 ENCRYPTER_DECRYPTER_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 """The only role this module grants on a key: encrypt and decrypt, no key administration."""
@@ -49,19 +41,16 @@ _SECONDS_PER_DAY = 86_400
 _CHECKOV_MAX_ROTATION_DAYS = 90  # CKV_GCP_43: rotation period at most 90 days (7776000s)
 
 
-class KeyProps(Model):
-    """A Cloud KMS symmetric key (and its key ring) for customer-managed encryption."""
+class KeyProps(CoreKeyProps):
+    """A Cloud KMS symmetric key (and its key ring) for customer-managed encryption: the core key
+    fields plus the project and location of the key ring.
 
-    name: str = Field(
-        min_length=1,
-        max_length=63,
-        pattern=r"^[a-zA-Z0-9_-]+$",
-        description=(
-            "Name of the key ring and of the crypto key (letters, digits, '_' and '-'). Key rings "
-            "and keys are never deleted by Cloud KMS, so a name cannot be reused in the same "
-            "project and location."
-        ),
-    )
+    ``name`` names both the key ring and the crypto key. Cloud KMS never deletes key rings or keys,
+    so a name cannot be reused in the same project and location. ``tags`` become labels of the
+    crypto key (key rings have no labels); ``deletion_protection`` also sets
+    ``deletion_policy = PREVENT``.
+    """
+
     project: str = Field(
         min_length=6,
         max_length=30,
@@ -75,36 +64,6 @@ class KeyProps(Model):
             "encrypts: a region (``us-central1``) for a regional bucket, the lowercase multi-region "
             "(``us``, ``eu``, ``asia``) for a multi- or dual-region bucket."
         ),
-    )
-    rotation_days: int = Field(
-        default=DEFAULT_ROTATION_DAYS,
-        ge=90,
-        le=2560,
-        description=(
-            "Automatic rotation period in days (``rotation_period``). Defaults to 365: a new primary "
-            "key version every year; older versions stay enabled so existing data stays readable. "
-            "Same bounds as ``EncryptionProps.rotation_days``."
-        ),
-    )
-    deletion_window_days: int = Field(
-        default=DEFAULT_DELETION_WINDOW_DAYS,
-        ge=7,
-        le=30,
-        description=(
-            "Days a destroyed key version stays in DESTROY_SCHEDULED and can be restored "
-            "(``destroy_scheduled_duration``). Defaults to 30, the same maximum as the other clouds."
-        ),
-    )
-    deletion_protection: bool = Field(
-        default=True,
-        description=(
-            "Refuse to destroy the key (``prevent_destroy`` and ``deletion_policy = PREVENT``). "
-            "Defaults to True: destroying the key versions makes the encrypted data unreadable."
-        ),
-    )
-    tags: dict[str, str] = Field(
-        default_factory=dict,
-        description="Labels added to the crypto key (key rings have no labels). Defaults to none.",
     )
 
 

@@ -228,7 +228,7 @@ class DataStore(MlopsConstruct):
 
     Defaults (each from :class:`DataStoreProps`): versioning on; NEARLINE after 30 days, COLDLINE
     after 180; noncurrent versions deleted after 90 days; incomplete multipart uploads aborted
-    after 7 days; a new Cloud KMS key with yearly rotation; public access prevented; uniform
+    after 7 days; a new Cloud KMS key rotated every 90 days; public access prevented; uniform
     bucket-level access; usage logs to a dedicated log bucket kept 365 days; 7-day soft delete;
     deletion protection on; regional (no replication). TLS is always on for Cloud Storage.
 
@@ -305,12 +305,11 @@ class DataStore(MlopsConstruct):
             self.key: Key | None = Key(
                 self,
                 "Key",
-                KeyProps(
-                    name=name,
+                KeyProps.for_encryption(
+                    name,
+                    enc,
                     project=props.project,
                     location=self.kms_location,
-                    rotation_days=enc.rotation_days,
-                    deletion_window_days=enc.deletion_window_days,
                     deletion_protection=protect,
                 ),
                 provider=provider,

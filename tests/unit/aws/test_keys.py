@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
-from constructs_lib.aws import Key
+from constructs_lib.aws import Key, KeyProps
 from constructs_lib.core.schema import validate_stack
 
 ROOT = (
@@ -20,9 +21,8 @@ def build_key(build, **kwargs: Any):
     holder: dict[str, Any] = {}
 
     def body(stack, replica):
-        if kwargs.pop("replica", False):
-            kwargs["provider"] = replica
-        holder["key"] = Key(stack, "Key", **{"name": "ml-data", **kwargs})
+        provider = replica if kwargs.pop("replica", False) else None
+        holder["key"] = Key(stack, "Key", KeyProps(**{"name": "ml-data", **kwargs}), provider=provider)
 
     built = build(body)
     return built, holder["key"]
@@ -98,24 +98,50 @@ def test_key_blocks_match_the_bundled_schemas(build) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"name": "aws/ml"}, "must not start with 'aws/'"),
-        ({"name": "ml data"}, "letters, digits"),
-        ({"rotation_days": 30}, "90-2560"),
-        ({"rotation_days": 3000}, "90-2560"),
-        ({"deletion_window_days": 5}, "7-30"),
-        ({"deletion_window_days": 31}, "7-30"),
+        ({"name": "aws/ml"}, "should match pattern"),
+        ({"name": "ml data"}, "should match pattern"),
+        ({"rotation_days": 30}, "greater than or equal to 90"),
+        ({"rotation_days": 3000}, "less than or equal to 2560"),
+        ({"deletion_window_days": 5}, "greater than or equal to 7"),
+        ({"deletion_window_days": 31}, "less than or equal to 30"),
     ],
 )
-def test_invalid_settings_are_rejected_with_the_allowed_range(build, kwargs, message) -> None:
-    with pytest.raises(ValueError, match=message):
-        build_key(build, **kwargs)
+def test_invalid_settings_are_rejected_with_the_allowed_range(kwargs, message) -> None:
+    with pytest.raises(ValidationError, match=message) as err:
+        KeyProps(**{"name": "ml-data", **kwargs})
+    assert next(iter(kwargs)) in str(err.value)
+
+
+def test_reserved_aws_alias_prefix_is_rejected_naming_the_construct(build) -> None:
+    # KeyProps validation already refuses '/', so build the props unvalidated to reach the
+    # construct's own AWS alias check.
+    def body(stack, replica):
+        Key(stack, "Key", KeyProps.model_construct(name="aws/ml"))
+
+    with pytest.raises(ValueError, match=r"^aws/Key: key name 'aws/ml' .*must not start with 'aws/'"):
+        build(body)
+
+
+def test_key_needs_key_props(build) -> None:
+    def body(stack, replica):
+        Key(stack, "Key", {"name": "ml-data"})  # type: ignore[arg-type]
+
+    with pytest.raises(TypeError, match=r"^aws/Key: props must be constructs_lib\.core\.props\.KeyProps"):
+        build(body)
+
+
+def test_description_and_tags_reach_the_key(build) -> None:
+    built, _ = build_key(build, description="Encrypts features", tags={"team": "ml"})
+    body = built.by_path("aws_kms_key", "aws/Key/Resource")
+    assert body["description"] == "Encrypts features"
+    assert body["tags"] == {"team": "ml"}
 
 
 def test_add_to_resource_policy_appends_a_named_statement(build) -> None:
     holder: dict[str, Any] = {}
 
     def body(stack, replica):
-        key = holder["key"] = Key(stack, "Key", name="logs")
+        key = holder["key"] = Key(stack, "Key", KeyProps(name="logs"))
         key.add_to_resource_policy(
             {
                 "Sid": "AllowCloudWatchLogs",
@@ -139,7 +165,7 @@ def test_grant_gives_exactly_the_actions_on_this_key(build) -> None:
     holder: dict[str, Any] = {}
 
     def body(stack, replica):
-        key = holder["key"] = Key(stack, "Key", name="ml-data")
+        key = holder["key"] = Key(stack, "Key", KeyProps(name="ml-data"))
         holder["policy"] = key.grant("trainer", "kms:Decrypt", via_service="s3")
         holder["again"] = key.grant("trainer", "kms:Decrypt", via_service="s3")
 
@@ -161,7 +187,7 @@ def test_grant_gives_exactly_the_actions_on_this_key(build) -> None:
 @pytest.mark.parametrize("actions", [(), ("kms:*",), ("s3:GetObject",), ("kms:Decrypt", "kms:Re*")])
 def test_grant_refuses_wildcards_and_foreign_actions(build, actions) -> None:
     def body(stack, replica):
-        Key(stack, "Key", name="ml-data").grant("trainer", *actions)
+        Key(stack, "Key", KeyProps(name="ml-data")).grant("trainer", *actions)
 
     with pytest.raises(ValueError, match="explicit kms: actions"):
         build(body)

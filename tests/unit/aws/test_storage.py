@@ -531,8 +531,6 @@ def test_grant_rejects_a_resource_that_is_not_a_role(build) -> None:
 
 
 def test_no_iam_wildcard_allow_anywhere(build) -> None:
-    holder: dict[str, Any] = {}
-
     def body(stack, replica):
         ds = DataStore(stack, "Data", replicated(), replica_provider=replica)
         ds.grant_read("trainer")

@@ -519,3 +519,15 @@ def test_import_loads_no_other_cloud() -> None:
             " or m.startswith('cdktf_cdktf_provider')]; print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_key_props_share_the_core_model() -> None:
+    from constructs_lib.core.props import KeyProps as CoreKeyProps
+
+    props = KeyProps(name="ml-data", resource_group_name=RG, location=LOCATION)
+    assert isinstance(props, CoreKeyProps)
+    assert (props.rotation_days, props.deletion_window_days, props.deletion_protection) == (90, 30, True)
+    with pytest.raises(ValidationError, match="deletion_window_days"):
+        KeyProps(name="ml-data", resource_group_name=RG, location=LOCATION, deletion_window_days=91)
+    with pytest.raises(ValidationError, match="replace '_' with '-'"):
+        KeyProps(name="ml_data", resource_group_name=RG, location=LOCATION)

@@ -28,15 +28,24 @@ def test_key_defaults(build) -> None:
                     "lifecycle": {"prevent_destroy": True}}
     assert crypto["name"] == "artifacts"
     assert crypto["purpose"] == "ENCRYPT_DECRYPT"
-    assert crypto["rotation_period"] == f"{365 * 86400}s"
+    assert crypto["rotation_period"] == f"{90 * 86400}s"
     assert crypto["destroy_scheduled_duration"] == f"{30 * 86400}s"
     assert crypto["lifecycle"] == {"prevent_destroy": True}
     assert crypto["deletion_policy"] == "PREVENT"
     assert crypto["//"]["metadata"]["path"] == "gcp/Key/Resource"
     assert key.location == "europe-west4"
     assert built.resources("google_kms_crypto_key_iam_member") == {}
+    # the default 90-day rotation meets checkov's CKV_GCP_43: nothing to acknowledge
+    assert Acknowledge.of(key.resource).effective() == ()
+
+
+def test_rotation_longer_than_90_days_is_acknowledged(build) -> None:
+    holder = {}
+    built = build(lambda s: holder.setdefault("key", Key(s, "Key", key_props(rotation_days=365))))
+    (crypto,) = built.resources("google_kms_crypto_key").values()
+    assert crypto["rotation_period"] == f"{365 * 86400}s"
     # a yearly rotation is longer than checkov's 90 days: acknowledged on the key, with a reason
-    (ack,) = [a for a in Acknowledge.of(key.resource).effective() if a.check_id == "CKV_GCP_43"]
+    (ack,) = [a for a in Acknowledge.of(holder["key"].resource).effective() if a.check_id == "CKV_GCP_43"]
     assert "rotation_days=365" in ack.reason
 
 
@@ -69,7 +78,7 @@ def test_token_member_needs_an_id(build) -> None:
 
 def test_unprotected_key_is_acknowledged(build) -> None:
     holder = {}
-    unprotected = key_props(deletion_protection=False, rotation_days=90)
+    unprotected = key_props(deletion_protection=False)
     built = build(lambda s: holder.setdefault("key", Key(s, "Key", unprotected)))
     (crypto,) = built.resources("google_kms_crypto_key").values()
     assert "lifecycle" not in crypto and "deletion_policy" not in crypto
