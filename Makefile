@@ -19,7 +19,7 @@ $(VENV)/.dev: $(VENV)/.runtime pyproject.toml
 	@touch $@
 
 $(TOOLS)/.installed:
-	npm install --silent --no-audit --no-fund --prefix $(TOOLS) cdktf-cli@0.21.0
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS) cdktf-cli@0.21.0 azurite@3.37.0
 	@touch $@
 
 install: $(VENV)/.runtime

@@ -63,9 +63,11 @@ def synth(
 @app.command()
 def scan(
     out_dir: Annotated[Path, typer.Option("--out", help="Synthesized output folder to scan.")] = Path("cdktf.out"),
+    sarif: Annotated[Optional[Path], typer.Option("--sarif", help="Also write unacknowledged findings as SARIF 2.1.0.")] = None,
 ) -> None:
-    """Run checkov (offline) over every synthesized stack, applying construct acknowledgements."""
+    """Run checkov (offline) and the least-privilege audit over every synthesized stack."""
     from .core.scan import scan as run_scan
+    from .core.scan import to_sarif
 
     try:
         with err.status("running checkov"):
@@ -73,6 +75,8 @@ def scan(
     except MlopsError as exc:
         _fail(exc)
         return
+    if sarif:
+        sarif.write_text(json.dumps(to_sarif(results, out_dir), indent=2, sort_keys=True) + "\n")
     table = Table(title="checkov")
     for col in ("stack", "passed", "failed", "acknowledged", "result"):
         table.add_column(col, justify="left" if col in ("stack", "result") else "right")
@@ -93,6 +97,82 @@ def scan(
             err.print(f"[red]ERROR[/] {r.stack}: {p}", highlight=False)
     if bad:
         raise typer.Exit(code=1)
+
+
+def _specs(paths: Optional[list[Path]]) -> list:
+    from .core.spec import load_specs
+
+    return load_specs(paths or [Path("examples/reference")])
+
+
+@app.command()
+def bootstrap(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Spec files or folders. Default: examples/reference.")] = None,
+    cloud: Annotated[Optional[str], typer.Option("--cloud", help="Only specs of this cloud: aws, azure or gcp.")] = None,
+    endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="Storage API endpoint (an emulator on loopback).")] = None,
+) -> None:
+    """Create the remote-state bucket / container of each spec, idempotently (run before the first deploy)."""
+    from .ops.bootstrap import bootstrap as run_bootstrap
+
+    if cloud not in (None, "aws", "azure", "gcp"):
+        _fail(MlopsError(f"--cloud {cloud!r}: use aws, azure or gcp"))
+    try:
+        specs = [s for s in _specs(paths) if cloud in (None, s.cloud)]
+        if not specs:
+            raise MlopsError(f"no spec for cloud {cloud} in {', '.join(map(str, paths or ['examples/reference']))}")
+        for spec in specs:
+            with err.status(f"bootstrapping state of {spec.name} ({spec.cloud})"):
+                report = run_bootstrap(spec, endpoint=endpoint)
+            out.print(f"[bold]{spec.name}[/] {report.location}", highlight=False)
+            for step in report.steps:
+                colour = {"ok": "green", "created": "cyan", "updated": "yellow"}[step.status]
+                out.print(f"  [{colour}]{step.status:<8}[/] {step.setting}", highlight=False)
+    except MlopsError as exc:
+        _fail(exc)
+
+
+@app.command()
+def doctor(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Spec files or folders whose clouds to check. Default: examples/reference.")] = None,
+    metadata: Annotated[bool, typer.Option("--metadata", help="Also try cloud-instance identities (EC2/Azure/GCE metadata endpoints).")] = False,
+) -> None:
+    """Check Node.js, the engine, terraform and credentials for the clouds the specs use."""
+    from .ops.doctor import run_checks
+
+    try:
+        clouds = sorted({s.cloud for s in _specs(paths)})
+    except MlopsError as exc:
+        _fail(exc)
+        return
+    checks = run_checks(clouds, metadata=metadata)
+    mark = {"ok": "[green]ok[/]      ", "missing": "[red]missing[/] ", "optional": "[yellow]optional[/]"}
+    for c in checks:
+        hint = f"  [dim]-> {c.hint}[/]" if c.status != "ok" and c.hint else ""
+        out.print(f"{mark[c.status]} {c.name:<10} {c.detail}{hint}", highlight=False)
+    if any(c.status == "missing" for c in checks):
+        raise typer.Exit(code=1)
+
+
+ci_app = typer.Typer(help="Generate CI/CD workflows.", no_args_is_help=True)
+app.add_typer(ci_app, name="ci")
+
+
+@ci_app.command("github")
+def ci_github(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Spec files or folders. Default: examples/reference.")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Workflow file to write.")] = Path(".github/workflows/cdktf-mlops.yml"),
+) -> None:
+    """Write a GitHub Actions workflow: synth + scan + plan on PRs, deploy on main behind approval, OIDC only."""
+    from .ops.ci import github_workflow
+
+    try:
+        specs = _specs(paths)
+    except MlopsError as exc:
+        _fail(exc)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(github_workflow(specs, [str(p) for p in (paths or [Path("examples/reference")])]))
+    err.print(f"wrote {output} ({len(specs)} stack(s): {', '.join(s.name for s in specs)})")
 
 
 @app.command()

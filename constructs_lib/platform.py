@@ -24,8 +24,7 @@ class PlatformStack(engine.TerraformStack):
         super().__init__(scope, spec.name)
         self.spec = spec
         self.stores: dict[str, Any] = {}
-        # Local state until remote state lands; a relative path keeps the output machine-independent.
-        engine.LocalBackend(self, path=f"terraform.{spec.name}.tfstate")
+        _backend(self, spec)
         cloud = importlib.import_module(f"constructs_lib.{spec.cloud}.platform")
         cloud.build_platform(self, spec)
         for name, store in self.stores.items():
@@ -40,6 +39,32 @@ class PlatformStack(engine.TerraformStack):
                        "replica_region": rec.replica_region},
                 description=f"Recovery objectives of the {name} store (minutes; null = no cross-region copy)",
             )
+
+
+def _backend(stack: engine.TerraformStack, spec: PlatformSpec) -> None:
+    """The state backend of ``spec``: remote (encrypted, locked) when `state` is set, else local."""
+    state = spec.state
+    if state is None:
+        # A relative path keeps the output machine-independent.
+        engine.LocalBackend(stack, path=f"terraform.{spec.name}.tfstate")
+        return
+    region = state.region or spec.primary_region
+    if spec.cloud == "aws":
+        backend = engine.S3Backend(stack, bucket=spec.state_name, key=spec.state_key, region=region, encrypt=True)
+        # S3-native locking (Terraform >= 1.10); set as an override so cdktf and cdktn emit it alike.
+        backend.add_override("use_lockfile", True)
+    elif spec.cloud == "azure":
+        assert spec.azure is not None
+        engine.AzurermBackend(
+            stack,
+            storage_account_name=spec.state_name,
+            container_name=state.container,
+            key=spec.state_key,
+            resource_group_name=state.resource_group or spec.azure.resource_group,
+            use_azuread_auth=True,
+        )
+    else:
+        engine.GcsBackend(stack, bucket=spec.state_name, prefix=spec.state_key.rsplit("/", 1)[0])
 
 
 def build_stack(app: engine.App, spec: PlatformSpec) -> PlatformStack:

@@ -69,3 +69,15 @@ def test_scan_fails_on_broad_iam_grant(tmp_path: Path) -> None:
     synth_app(app)
     (r,) = scan(tmp_path / "e")
     assert any(p.startswith("least privilege:") and "AdministratorAccess" in p for p in r.problems)
+
+
+def test_sarif_lists_unacknowledged_findings(tmp_path: Path) -> None:
+    from constructs_lib.core.scan import to_sarif
+
+    synth_bucket_stack(tmp_path / "s", acknowledge=True)
+    results = scan(tmp_path / "s")
+    sarif = to_sarif(results, tmp_path / "s")
+    assert sarif["version"] == "2.1.0"
+    ids = {r["ruleId"] for r in sarif["runs"][0]["results"]}
+    assert "CKV_AWS_27" not in ids, "acknowledged findings are not reported"
+    assert ids == {f.check_id for r in results for f in r.failed}

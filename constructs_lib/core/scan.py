@@ -23,7 +23,7 @@ from typing import Any
 from .errors import MlopsError
 from .iam_audit import audit_stack
 
-__all__ = ["Finding", "StackScan", "checkov_command", "scan"]
+__all__ = ["Finding", "StackScan", "checkov_command", "scan", "to_sarif"]
 
 
 @dataclass(frozen=True, order=True)
@@ -163,3 +163,35 @@ def scan(outdir: str | os.PathLike[str] = "cdktf.out") -> list[StackScan]:
         if isinstance(doc, dict):
             out.problems.extend(f"least privilege: {p}" for p in audit_stack(doc))
     return [results[d.name] for d in dirs]
+
+
+def to_sarif(results: list[StackScan], outdir: str | os.PathLike[str] = "cdktf.out") -> dict[str, Any]:
+    """SARIF 2.1.0 of the unacknowledged findings and scan problems (for code-scanning upload)."""
+    rules: dict[str, dict[str, Any]] = {}
+    sarif_results: list[dict[str, Any]] = []
+    for r in results:
+        uri = f"{Path(outdir).as_posix()}/stacks/{r.stack}/cdk.tf.json"
+        for f in r.failed:
+            rules.setdefault(f.check_id, {"id": f.check_id, "shortDescription": {"text": f.check_name or f.check_id}})
+            sarif_results.append({
+                "ruleId": f.check_id,
+                "level": "error",
+                "message": {"text": f"{r.stack}: {f.resource}: {f.check_name}"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+            })
+        for p in r.problems:
+            rules.setdefault("CDKTF_MLOPS_SCAN", {"id": "CDKTF_MLOPS_SCAN", "shortDescription": {"text": "scan problem"}})
+            sarif_results.append({
+                "ruleId": "CDKTF_MLOPS_SCAN",
+                "level": "error",
+                "message": {"text": f"{r.stack}: {p}"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+            })
+    return {
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": {"driver": {"name": "cdktf-mlops scan (checkov)", "rules": sorted(rules.values(), key=lambda x: x["id"])}},
+            "results": sarif_results,
+        }],
+    }

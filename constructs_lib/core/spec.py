@@ -30,6 +30,7 @@ __all__ = [
     "AzureSettings",
     "GcpSettings",
     "PlatformSpec",
+    "StateSettings",
     "StorageSpec",
     "format_validation_error",
     "load_spec",
@@ -82,6 +83,35 @@ class GcpSettings(Model):
     project: str = Field(
         pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
         description="Project id that holds the platform.",
+    )
+
+
+class StateSettings(Model):
+    """Remote Terraform state for the stack (created beforehand by `cdktf-mlops bootstrap`)."""
+
+    name: str | None = Field(
+        default=None,
+        description=(
+            "State bucket (AWS, GCP) or storage account (Azure). Defaults to None: derived from "
+            "the platform, `<name>-<environment>-tfstate` (Azure: letters and digits only, 24 at most)."
+        ),
+    )
+    region: str | None = Field(
+        default=None, description="Region of the state bucket / account. Defaults to the primary region."
+    )
+    container: str = Field(
+        default="tfstate",
+        pattern=r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$",
+        description="Blob container that holds the state (Azure only). Defaults to `tfstate`.",
+    )
+    resource_group: str | None = Field(
+        default=None,
+        description="Resource group of the state storage account (Azure only). Defaults to `azure.resource_group`.",
+    )
+    key_prefix: str = Field(
+        default="",
+        pattern=r"^([A-Za-z0-9._-]+/)*$",
+        description="Folder for state objects, ending in '/'. Defaults to none: the key is `<stack>/terraform.tfstate`.",
     )
 
 
@@ -160,6 +190,14 @@ class PlatformSpec(Model):
     azure: AzureSettings | None = Field(default=None, description="Azure settings, required for cloud: azure.")
     gcp: GcpSettings | None = Field(default=None, description="GCP settings, required for cloud: gcp.")
     storage: StorageSpec = Field(default_factory=StorageSpec, description="Data stores. Defaults to `data` and `artifacts` stores.")
+    state: StateSettings | None = Field(
+        default=None,
+        description=(
+            "Remote state: S3 (with a lock file), azurerm (blob lease) or GCS (object lock), all "
+            "encrypted and versioned. Defaults to None: local state in the stack's folder, for trying "
+            "things out only."
+        ),
+    )
     network: NetworkSettings | None = Field(
         default=None,
         description=(
@@ -197,6 +235,8 @@ class PlatformSpec(Model):
         if self.cloud in ("azure", "gcp") and getattr(self, self.cloud) is None:
             need = "resource_group" if self.cloud == "azure" else "project"
             raise ValueError(f"{self.cloud}: section is required for cloud {self.cloud} (with `{need}`)")
+        if self.state and self.cloud != "azure" and (self.state.resource_group or self.state.container != "tfstate"):
+            raise ValueError("state: `container` and `resource_group` are Azure settings; remove them")
         if self.storage.replicate and len(self.regions) < 2:
             raise ValueError("storage.replicate is true but `regions` names one region; add a second region")
         return self
@@ -234,6 +274,23 @@ class PlatformSpec(Model):
             "access_logging": s.access_logging,
             "replication": {"region": replica} if replica else None,
         }
+
+    @property
+    def state_name(self) -> str:
+        """The state bucket / storage account name (see `state.name`)."""
+        from .naming import bucket_name, compact_name
+
+        if self.state and self.state.name:
+            return self.state.name
+        if self.cloud == "azure":
+            return compact_name(self.name, self.environment, "tfstate")
+        return bucket_name(self.name, self.environment, "tfstate")
+
+    @property
+    def state_key(self) -> str:
+        """The state object key: `<key_prefix><name>/terraform.tfstate`."""
+        prefix = self.state.key_prefix if self.state else ""
+        return f"{prefix}{self.name}/terraform.tfstate"
 
     def resource_name(self, *parts: str, max_length: int = 40) -> str:
         """``<name>-<environment>-<parts>`` as a lowercase, hyphenated cloud resource name."""
