@@ -141,11 +141,11 @@ def _gcp(metadata: bool) -> Check:
 def run_checks(clouds: Iterable[str], *, metadata: bool = False) -> list[Check]:
     """All checks, the cloud ones only for ``clouds`` (in aws, azure, gcp order)."""
     checks = [_node(), _engine(), _terraform()]
-    try:
-        import cdktn  # noqa: F401
+    import importlib.util
 
+    if importlib.util.find_spec("cdktn") is not None:
         checks.append(Check("cdktn", "ok", "installed (CDKTF_MLOPS_ENGINE=cdktn selects it)"))
-    except ImportError:
+    else:
         checks.append(Check("cdktn", "optional", "not installed", "pip install 'cdktf-mlops[cdktn]' to use CDK Terrain"))
     wanted = set(clouds)
     for cloud, check in (("aws", _aws), ("azure", _azure), ("gcp", _gcp)):
