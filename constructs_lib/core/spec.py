@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from .automation_props import AirflowSettings, PipelineSettings, RetrainingSettings
 from .build_props import (
     FeatureStoreSettings,
     NetworkSettings,
@@ -217,6 +218,15 @@ class PlatformSpec(Model):
     features: FeatureStoreSettings | None = Field(
         default=None, description="Feature store. Defaults to None: no feature store."
     )
+    pipelines: list[PipelineSettings] = Field(
+        default_factory=list, description="ML pipelines. Defaults to none."
+    )
+    retraining: RetrainingSettings | None = Field(
+        default=None, description="Retraining triggers for one pipeline. Defaults to None: no triggers."
+    )
+    airflow: AirflowSettings | None = Field(
+        default=None, description="Managed Airflow (AWS MWAA, GCP Cloud Composer). Defaults to None. Not on Azure."
+    )
 
     @model_validator(mode="after")
     def _cloud_rules(self) -> "PlatformSpec":
@@ -235,6 +245,25 @@ class PlatformSpec(Model):
         if self.cloud in ("azure", "gcp") and getattr(self, self.cloud) is None:
             need = "resource_group" if self.cloud == "azure" else "project"
             raise ValueError(f"{self.cloud}: section is required for cloud {self.cloud} (with `{need}`)")
+        names = [p.name for p in self.pipelines]
+        if len(set(names)) != len(names):
+            raise ValueError(f"pipelines: names must be unique, got {names}")
+        if self.retraining and self.retraining.pipeline not in names:
+            raise ValueError(
+                f"retraining.pipeline: {self.retraining.pipeline!r} is not one of pipelines {names or '[]'}; "
+                "add it under `pipelines`"
+            )
+        if self.retraining and self.retraining.on_new_data and self.retraining.on_new_data.store not in self.storage.stores:
+            raise ValueError(
+                f"retraining.on_new_data.store: {self.retraining.on_new_data.store!r} is not one of "
+                f"storage.stores {self.storage.stores}"
+            )
+        if self.airflow is not None and self.cloud == "azure":
+            raise ValueError(
+                "airflow: Azure has no managed Airflow this library supports (Data Factory's Workflow "
+                "Orchestration Manager is being retired); use `pipelines` + `retraining` (Azure ML "
+                "schedules and Event Grid) instead, and remove `airflow`"
+            )
         if self.state and self.cloud != "azure" and (self.state.resource_group or self.state.container != "tfstate"):
             raise ValueError("state: `container` and `resource_group` are Azure settings; remove them")
         if self.storage.replicate and len(self.regions) < 2:

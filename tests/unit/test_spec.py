@@ -131,3 +131,25 @@ def test_reference_specs_are_valid() -> None:
     specs = load_specs([Path(__file__).parents[2] / "examples" / "reference"])
     assert sorted(s.cloud for s in specs) == ["aws", "azure", "gcp"]
     assert all(len(s.regions) == 2 for s in specs)
+
+
+def test_retraining_must_name_a_pipeline(tmp_path: Path) -> None:
+    msg = error_of(tmp_path, {**GOOD, "pipelines": [{"name": "train"}], "retraining": {"pipeline": "trian"}})
+    assert "retraining.pipeline: 'trian' is not one of pipelines ['train']" in msg
+
+
+def test_retraining_schedule_is_cron(tmp_path: Path) -> None:
+    msg = error_of(tmp_path, {**GOOD, "pipelines": [{"name": "train"}], "retraining": {"pipeline": "train", "schedule": "daily"}})
+    assert "retraining.schedule" in msg and "5-field cron" in msg
+
+
+def test_airflow_is_refused_on_azure(tmp_path: Path) -> None:
+    msg = error_of(tmp_path, {**GOOD, "cloud": "azure", "regions": ["westeurope"], "azure": {"resource_group": "rg"}, "airflow": {}})
+    assert "airflow: Azure has no managed Airflow" in msg
+
+
+def test_state_defaults(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, {**GOOD, "state": {}}))
+    assert spec.state_name == "demo-ml-dev-tfstate" and spec.state_key == "demo-ml/terraform.tfstate"
+    az = PlatformSpec.model_validate({**GOOD, "cloud": "azure", "regions": ["westeurope"], "azure": {"resource_group": "rg"}, "state": {}})
+    assert az.state_name == "demomldevtfstate"
