@@ -3,7 +3,8 @@
 ``build_stack(app, spec)`` creates the stack with its state backend, then hands it to the chosen
 cloud's ``platform.build_platform(stack, spec)``, which declares that cloud's providers (the
 default region and, when the spec names a second region, an aliased ``replica`` provider) and the
-platform's constructs. Cloud packages are imported only for the cloud a spec uses.
+platform's constructs, and — when the spec has pipelines, retraining or airflow — to the cloud's
+``automation.build_automation(stack, spec)``. Cloud packages are imported only for the cloud a spec uses.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class PlatformStack(engine.TerraformStack):
         _backend(self, spec)
         cloud = importlib.import_module(f"constructs_lib.{spec.cloud}.platform")
         cloud.build_platform(self, spec)
+        if spec.pipelines or spec.retraining or spec.airflow:
+            automation = importlib.import_module(f"constructs_lib.{spec.cloud}.automation")
+            automation.build_automation(self, spec)
         for name, store in self.stores.items():
             engine.TerraformOutput(self, f"store_{name}_name", value=store.store_name,
                                    description=f"Name of the {name} store")
