@@ -57,6 +57,7 @@ def _policy(statement: dict) -> str:
         ("azurerm_role_assignment", {"role_definition_id": "/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"}, "broad role"),
         ("google_project_iam_member", {"role": "roles/editor", "member": "user:a@b.c"}, "broad role"),
         ("google_storage_bucket_iam_member", {"role": "roles/storage.admin", "member": "user:a@b.c"}, "broad role"),
+        ("google_project_iam_custom_role", {"permissions": ["storage.objects.get", "storage.buckets.setIamPolicy"]}, "change IAM policies"),
     ],
 )
 def test_audit_reports_broad_grants(tf_type: str, body: dict, expected: str) -> None:

@@ -8,7 +8,8 @@ It reads every IAM policy document, role assignment and IAM binding of a stack a
   only an ``Action: "*"`` is reported.
 * Azure: role assignments of Owner, Contributor, User Access Administrator or Role Based Access
   Control Administrator (by name or built-in role id), and custom roles allowing ``*``.
-* GCP: bindings of ``roles/owner``, ``roles/editor`` and any ``*.admin`` / ``*Admin`` role.
+* GCP: bindings of ``roles/owner``, ``roles/editor`` and any ``*.admin`` / ``*Admin`` role, and
+  custom roles that include a ``*.setIamPolicy`` permission (a path to any other role).
 """
 
 from __future__ import annotations
@@ -160,6 +161,11 @@ def _gcp(doc: Mapping[str, Any]) -> Iterator[str]:
             role = str(body.get("role", ""))
             if _GCP_BROAD.search(role):
                 yield f"{_where(tf_type, name, body)}: grants broad role {role}; use a narrower predefined role"
+    for tf_type in ("google_project_iam_custom_role", "google_organization_iam_custom_role"):
+        for name, body in doc.get("resource", {}).get(tf_type, {}).items():
+            risky = sorted(p for p in _as_list(body.get("permissions")) if str(p).endswith(".setIamPolicy"))
+            if risky:
+                yield f"{_where(tf_type, name, body)}: custom role can change IAM policies ({', '.join(risky)})"
     for tf_type, instances in doc.get("data", {}).items():
         if tf_type == "google_iam_policy":
             for name, body in instances.items():
