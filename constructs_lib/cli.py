@@ -85,8 +85,12 @@ def scan(
                       "[green]ok[/]" if r.ok else "[red]FAIL[/]")
     out.print(table)
     for r in results:
+        grouped: dict[tuple[str, str], list[str]] = {}
         for f in r.acknowledged:
-            out.print(f"[dim]acknowledged[/] {r.stack} {f.check_id} {f.resource}: {f.reason}", highlight=False)
+            grouped.setdefault((f.check_id, f.reason), []).append(f.resource)
+        for (check_id, reason), resources in sorted(grouped.items()):
+            where = resources[0] if len(resources) == 1 else f"{len(resources)} resources"
+            out.print(f"[dim]acknowledged[/] {r.stack} {check_id} ({where}): {reason}", highlight=False)
     bad = False
     for r in results:
         for f in r.failed:
