@@ -6,7 +6,8 @@ from ..core import engine
 from ..core.naming import short_hash
 from ..core.resource import DataSource, Resource
 
-__all__ = ["PRINCIPAL_TYPES", "attr", "role_assignment"]
+__all__ = ["PRINCIPAL_TYPES", "attr", "custom_role", "role_assignment"]
+
 
 def attr(element: Resource | DataSource, attribute: str) -> str:
     """A plain string token for ``attribute`` of ``element`` (``${type.name.attribute}`` once
@@ -25,15 +26,17 @@ def role_assignment(
     principal_id: str,
     *,
     target: str,
-    role: str,
+    role: str | Resource,
     principal_type: str | None,
     provider: engine.TerraformProvider | None,
+    description: str | None = None,
 ) -> Resource:
     """One ``azurerm_role_assignment`` of ``role`` on ``target`` per (kind, principal).
 
     The construct id is stable across runs: a literal object id gets an id from its hash
     (reordering grants changes nothing); a token gets a sequence number within ``kind``. Granting
-    the same principal twice returns the first assignment.
+    the same principal twice returns the first assignment. ``role`` is a built-in role name or
+    an ``azurerm_role_definition`` made by :func:`custom_role`.
     """
     if not isinstance(principal_id, str) and engine.Token.is_unresolved(principal_id):
         principal_id = engine.Token.as_string(principal_id)  # e.g. identity.ref("principal_id")
@@ -60,9 +63,43 @@ def role_assignment(
         "azurerm_role_assignment",
         provider=provider,
         scope=target,
-        role_definition_name=role,
+        role_definition_name=role if isinstance(role, str) else None,
+        role_definition_id=None if isinstance(role, str) else role.ref("role_definition_resource_id"),
         principal_id=principal_id,
         principal_type=principal_type,
+        description=description,
     )
     cache[cache_key] = assignment
     return assignment
+
+
+def custom_role(
+    scope: engine.Construct,
+    id: str,
+    *,
+    name: str,
+    target: str,
+    actions: list[str],
+    description: str,
+    data_actions: list[str] | None = None,
+    provider: engine.TerraformProvider | None = None,
+) -> Resource:
+    """An ``azurerm_role_definition`` assignable only at ``target``, allowing exactly ``actions``.
+
+    Used where no built-in role is narrow enough (e.g. "write models of one workspace" without the
+    rest of "AzureML Data Scientist"). Role definition names are unique per tenant, so ``name``
+    should carry the platform's resource name. Actions are listed explicitly; never ``*``.
+    """
+    if any(a.strip() == "*" for a in [*actions, *(data_actions or [])]):
+        raise ValueError(f"{scope.node.path}: custom role {name!r} must not allow '*'")
+    return Resource(
+        scope,
+        id,
+        "azurerm_role_definition",
+        provider=provider,
+        name=name,
+        scope=target,
+        description=description,
+        assignable_scopes=[target],
+        permissions=[{"actions": sorted(actions), "data_actions": sorted(data_actions) if data_actions else None}],
+    )

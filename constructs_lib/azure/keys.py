@@ -9,13 +9,13 @@ Example::
 Deployment note: the vault has public network access disabled and its firewall denies everything
 except trusted Azure services. Creating the key (a data-plane call) therefore needs the deployer to
 reach the vault over a private endpoint / allowed network — e.g. run Terraform from a runner inside
-the virtual network that has the vault's private endpoint. The private endpoint itself belongs to
-the network construct (a later issue), not to this one.
+the virtual network that has the vault's private endpoint. Pass ``network=`` (a
+:class:`~constructs_lib.azure.network.Network`) to attach that private endpoint here.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 
@@ -27,12 +27,17 @@ from ..core.props import KeyProps as CoreKeyProps
 from ..core.resource import DataSource, Resource
 from ._common import attr, role_assignment
 
+if TYPE_CHECKING:
+    from .network import PrivateEndpoints
+
 __all__ = [
     "CRYPTO_OFFICER_ROLE",
     "CRYPTO_SERVICE_ENCRYPTION_USER_ROLE",
     "DEFAULT_KEY_SIZE",
     "Key",
     "KeyProps",
+    "key_vault",
+    "vault_name",
 ]
 
 #: Built-in role that lets a service (a storage account's identity) wrap/unwrap with a key — and
@@ -108,6 +113,43 @@ class KeyProps(CoreKeyProps):
         return value
 
 
+def key_vault(
+    scope: engine.Construct,
+    id: str,
+    *,
+    name: str,
+    resource_group_name: str,
+    location: str,
+    tenant_id: str,
+    soft_delete_retention_days: int,
+    deletion_protection: bool,
+    provider: engine.TerraformProvider | None = None,
+) -> Resource:
+    """An ``azurerm_key_vault`` the way every vault of this library is made: premium (HSM-backed),
+    Entra RBAC instead of access policies, purge protection, soft delete, no public network access,
+    a firewall that denies everything but trusted Azure services, and no VM/template/disk access."""
+    return Resource(
+        scope,
+        id,
+        "azurerm_key_vault",
+        provider=provider,
+        prevent_destroy=deletion_protection,
+        name=name,
+        resource_group_name=resource_group_name,
+        location=location,
+        tenant_id=tenant_id,
+        sku_name="premium",
+        rbac_authorization_enabled=True,
+        purge_protection_enabled=True,
+        soft_delete_retention_days=soft_delete_retention_days,
+        public_network_access_enabled=False,
+        enabled_for_deployment=False,
+        enabled_for_disk_encryption=False,
+        enabled_for_template_deployment=False,
+        network_acls={"default_action": "Deny", "bypass": "AzureServices"},
+    )
+
+
 def vault_name(name: str, resource_group_name: str) -> str:
     """The globally unique vault name for ``name`` (3-24 letters and digits, starting with 'kv').
 
@@ -131,6 +173,7 @@ class Key(MlopsConstruct):
     Attributes:
         resource: the ``azurerm_key_vault_key``.
         vault: the ``azurerm_key_vault``.
+        private_endpoint: the vault's ``azurerm_private_endpoint`` when ``network`` was given.
         key_id: versionless data-plane id of the key (``https://<vault>.vault.azure.net/keys/<name>``),
             what services take as a customer-managed key so that they follow rotation.
         resource_id: versionless Azure Resource Manager id of the key, the scope of role assignments.
@@ -146,30 +189,22 @@ class Key(MlopsConstruct):
         props: KeyProps,
         *,
         provider: engine.TerraformProvider | None = None,
+        network: "PrivateEndpoints | None" = None,
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
 
         client = DataSource(self, "ClientConfig", "azurerm_client_config", provider=provider)
 
-        self.vault = Resource(
+        self.vault = key_vault(
             self,
             "Vault",
-            "azurerm_key_vault",
-            provider=provider,
-            prevent_destroy=props.deletion_protection,
             name=vault_name(props.name, props.resource_group_name),
             resource_group_name=props.resource_group_name,
             location=props.location,
             tenant_id=attr(client, "tenant_id"),
-            sku_name="premium",
-            rbac_authorization_enabled=True,
-            purge_protection_enabled=True,
             soft_delete_retention_days=props.deletion_window_days,
-            public_network_access_enabled=False,
-            enabled_for_deployment=False,
-            enabled_for_disk_encryption=False,
-            enabled_for_template_deployment=False,
-            network_acls={"default_action": "Deny", "bypass": "AzureServices"},
+            deletion_protection=props.deletion_protection,
+            provider=provider,
         )
         self.vault_id: str = attr(self.vault, "id")
 
@@ -232,14 +267,18 @@ class Key(MlopsConstruct):
                 "break the store when the date passed."
             ),
         )
-        ack.add(
-            "CKV2_AZURE_32",
-            reason=(
-                "Public network access is disabled and the firewall denies all but trusted Azure "
-                "services; the private endpoint needs the virtual network and private DNS zone that "
-                "the network construct owns, so it is attached there, not here."
-            ),
-        )
+        self.private_endpoint: Resource | None = None
+        if network is not None:
+            self.private_endpoint = network.add_private_endpoint(self, "PrivateEndpoint", self.vault_id, "vault")
+        else:
+            ack.add(
+                "CKV2_AZURE_32",
+                reason=(
+                    "Public network access is disabled and the firewall denies all but trusted "
+                    "Azure services; no network was given to this key, so the private endpoint is "
+                    "left to the caller's network (pass network= to attach one here)."
+                ),
+            )
 
     def grant_encrypt_decrypt(self, principal_id: str, *, principal_type: str | None = None) -> Resource:
         """Let ``principal_id`` (an Entra object id, e.g. a managed identity's ``principal_id``)

@@ -1,0 +1,202 @@
+"""Helpers shared by the GCP build-side constructs (not public API).
+
+* :func:`require_services` — one ``google_project_service`` per API and project for the whole stack
+  (``disable_on_destroy = false``), created under a stack-level ``GcpServices`` construct so two
+  constructs needing the same API do not emit it twice.
+* :func:`project_number` — one ``google_project`` data source per project and stack; service-agent
+  e-mails are built from its ``number``.
+* :func:`service_agent` — the IAM member of a Google-managed service agent.
+* :func:`construct_key` — a construct's own :class:`~constructs_lib.gcp.keys.Key` (or the supplied
+  ``encryption.key_id``) plus encrypt/decrypt for the service agents that use it.
+* :func:`check_member` / :func:`grant_suffix` — validation and stable construct ids for grants.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import Field
+
+from ..core import engine
+from ..core.naming import short_hash
+from ..core.props import EncryptionProps, Model
+from ..core.resource import DataSource, Resource
+from .keys import ENCRYPTER_DECRYPTER_ROLE, Key, KeyProps
+from .storage import _check_principal
+
+__all__: list[str] = []
+
+PROJECT_PATTERN = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"
+REGION_PATTERN = r"^[a-z]+-[a-z]+[0-9]+$"
+
+#: service agent kind -> e-mail template (``{n}`` = project number)
+SERVICE_AGENTS: dict[str, str] = {
+    "artifactregistry": "service-{n}@gcp-sa-artifactregistry.iam.gserviceaccount.com",
+    "secretmanager": "service-{n}@gcp-sa-secretmanager.iam.gserviceaccount.com",
+    "aiplatform": "service-{n}@gcp-sa-aiplatform.iam.gserviceaccount.com",
+    "compute": "service-{n}@compute-system.iam.gserviceaccount.com",
+    "container": "service-{n}@container-engine-robot.iam.gserviceaccount.com",
+}
+
+
+class GcpPlacement(Model):
+    """Where a GCP build-side construct lives: project and region."""
+
+    project: str = Field(pattern=PROJECT_PATTERN, description="Project ID that holds the construct's resources.")
+    location: str = Field(
+        pattern=REGION_PATTERN,
+        description="Region of the construct's resources, lowercase (e.g. 'us-central1').",
+    )
+
+
+def _stack_of(scope: engine.Construct) -> engine.Construct:
+    return engine.TerraformStack.of(scope)
+
+
+class _Services(engine.Construct):
+    """Stack-level holder of ``google_project_service`` and ``google_project`` blocks."""
+
+    def __init__(self, scope: engine.Construct, id: str) -> None:
+        super().__init__(scope, id)
+        self.apis: dict[tuple[str, str], Resource] = {}
+        self.projects: dict[str, DataSource] = {}
+
+
+def _services(scope: engine.Construct, provider: Any) -> _Services:
+    stack = _stack_of(scope)
+    holder_id = "GcpServices" if provider is None else f"GcpServices{short_hash(provider.node.path, length=6)}"
+    found = stack.node.try_find_child(holder_id)
+    if found is None:
+        found = _Services(stack, holder_id)
+    return found  # type: ignore[return-value]
+
+
+def require_services(
+    scope: engine.Construct, project: str, apis: Iterable[str], *, provider: Any = None
+) -> list[Resource]:
+    """Enable ``apis`` (e.g. ``container.googleapis.com``) in ``project``, once per stack.
+
+    ``disable_on_destroy`` and ``disable_dependent_services`` are false: destroying this stack
+    never turns an API off for other workloads of the project.
+    """
+    holder = _services(scope, provider)
+    out: list[Resource] = []
+    for api in apis:
+        key = (project, api)
+        if key not in holder.apis:
+            label = "".join(p.capitalize() for p in api.split(".")[0].split("-"))
+            first = next(iter(holder.apis), (project, ""))[0]
+            suffix = "" if project == first else short_hash(project, length=6)
+            holder.apis[key] = Resource(
+                holder,
+                f"{label}{suffix}",
+                "google_project_service",
+                provider=provider,
+                project=project,
+                service=api,
+                disable_on_destroy=False,
+                disable_dependent_services=False,
+            )
+        out.append(holder.apis[key])
+    return out
+
+
+def project_number(scope: engine.Construct, project: str, *, provider: Any = None) -> str:
+    """Token of ``project``'s number (one ``google_project`` data source per project and stack)."""
+    holder = _services(scope, provider)
+    if project not in holder.projects:
+        holder.projects[project] = DataSource(
+            holder,
+            f"Project{short_hash(project, length=6)}",
+            "google_project",
+            provider=provider,
+            project_id=project,
+        )
+    return holder.projects[project].ref("number")
+
+
+def service_agent(scope: engine.Construct, project: str, kind: str, *, provider: Any = None) -> str:
+    """IAM member of the ``kind`` service agent of ``project`` (see :data:`SERVICE_AGENTS`)."""
+    number = project_number(scope, project, provider=provider)
+    return "serviceAccount:" + SERVICE_AGENTS[kind].format(n=number)
+
+
+def construct_key(
+    scope: engine.Construct,
+    *,
+    name: str,
+    encryption: EncryptionProps,
+    project: str,
+    location: str,
+    agents: Sequence[tuple[str, str]],
+    deletion_protection: bool = True,
+    provider: Any = None,
+) -> tuple[Key | None, str, list[Resource]]:
+    """The construct's key: a new :class:`Key` (child ``Key``) or the supplied ``key_id``.
+
+    ``agents`` are ``(construct id, member)`` pairs that get encrypt/decrypt on the key (service
+    agents that encrypt on the construct's behalf). Returns ``(key or None, key id, grants)``;
+    resources that use the key should depend on the grants.
+    """
+    grants: list[Resource] = []
+    if encryption.key_id is None:
+        key: Key | None = Key(
+            scope,
+            "Key",
+            KeyProps.for_encryption(
+                name, encryption, project=project, location=location, deletion_protection=deletion_protection
+            ),
+            provider=provider,
+        )
+        key_id = key.key_id
+        for gid, member in agents:
+            grants.append(key.grant_encrypt_decrypt(member, id=gid))
+    else:
+        key = None
+        key_id = encryption.key_id
+        for gid, member in agents:
+            grants.append(
+                Resource(
+                    scope,
+                    gid,
+                    "google_kms_crypto_key_iam_member",
+                    provider=provider,
+                    crypto_key_id=key_id,
+                    role=ENCRYPTER_DECRYPTER_ROLE,
+                    member=member,
+                )
+            )
+    return key, key_id, grants
+
+
+def check_member(path: str, principal: str) -> None:
+    """Refuse public members, domains and strings that are not IAM members."""
+    _check_principal(path, principal)
+
+
+def grant_suffix(path: str, principal: str, id: str | None) -> str:
+    """``id``, or a stable hash of ``principal``; a token principal needs an explicit ``id``."""
+    check_member(path, principal)
+    if id is not None:
+        return id
+    if engine.Token.is_unresolved(principal):
+        raise ValueError(
+            f"{path}: pass id=... to grant a principal that contains a token (a token's text is "
+            "not stable, so it cannot name the grant)"
+        )
+    return short_hash(principal, length=8)
+
+
+def role_id(*parts: str) -> str:
+    """A custom role id (``[a-zA-Z0-9_.]``, 3-64) from name parts."""
+    raw = "_".join(re.sub(r"[^a-zA-Z0-9]+", "_", p) for p in parts if p)
+    if len(raw) > 64:
+        raw = raw[:57] + "_" + short_hash(raw, length=6)
+    return raw
+
+
+def underscored(name: str) -> str:
+    """``my-name`` -> ``my_name`` (BigQuery datasets, Vertex feature stores)."""
+    return name.replace("-", "_")
