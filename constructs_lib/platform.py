@@ -24,7 +24,12 @@ class PlatformStack(engine.TerraformStack):
     def __init__(self, scope: engine.Construct, spec: PlatformSpec) -> None:
         super().__init__(scope, spec.name)
         self.spec = spec
+        #: Store name -> the cloud's ``DataStore``.
         self.stores: dict[str, Any] = {}
+        #: The cloud's ``Network`` when the spec needs one (set by the cloud's builder).
+        self.network: Any = None
+        #: Azure: the ML ``Workspace`` that training, pipelines and schedules use (set by its builder).
+        self.workspace: Any = None
         _backend(self, spec)
         cloud = importlib.import_module(f"constructs_lib.{spec.cloud}.platform")
         cloud.build_platform(self, spec)
