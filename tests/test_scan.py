@@ -81,3 +81,25 @@ def test_sarif_lists_unacknowledged_findings(tmp_path: Path) -> None:
     ids = {r["ruleId"] for r in sarif["runs"][0]["results"]}
     assert "CKV_AWS_27" not in ids, "acknowledged findings are not reported"
     assert ids == {f.check_id for r in results for f in r.failed}
+
+
+def test_acknowledgement_on_a_data_source_applies(tmp_path: Path) -> None:
+    from constructs_lib.core.resource import DataSource
+
+    def build(ack: bool) -> Path:
+        out = tmp_path / ("ack" if ack else "plain")
+        app = engine.App(outdir=str(out))
+        stack = engine.TerraformStack(app, "zones")
+        Provider(stack, "aws", "aws", source="hashicorp/aws", version=">= 5.100, < 7.0", region="eu-west-1")
+        zones = DataSource(stack, "zones", "aws_availability_zones", state="available")
+        if ack:
+            Acknowledge.of(zones).add("CKV_AWS_394", reason="zones are pinned by the caller in production")
+        synth_app(app)
+        return out
+
+    (plain,) = scan(build(False))
+    if not any(f.check_id == "CKV_AWS_394" for f in plain.failed):
+        pytest.skip("this checkov version does not flag aws_availability_zones (CKV_AWS_394)")
+    (acked,) = scan(build(True))
+    assert not any(f.check_id == "CKV_AWS_394" for f in acked.failed)
+    assert any(f.check_id == "CKV_AWS_394" and f.resource.startswith("data.aws_availability_zones.") for f in acked.acknowledged)

@@ -81,14 +81,15 @@ def _load_acks(directory: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
 
 
 def _addresses(path: Path) -> dict[str, str]:
-    """Logical name -> ``type.name`` for every resource of a stack (names are unique per stack)."""
+    """Logical name -> address (``type.name``, ``data.type.name``) of every block (names are unique per stack)."""
     try:
         doc = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return {}
     return {
-        name: f"{tf_type}.{name}"
-        for tf_type, instances in doc.get("resource", {}).items()
+        name: f"{prefix}{tf_type}.{name}"
+        for section, prefix in (("resource", ""), ("data", "data."))
+        for tf_type, instances in doc.get(section, {}).items()
         if isinstance(instances, dict)
         for name in instances
     }

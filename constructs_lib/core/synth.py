@@ -121,12 +121,15 @@ def _acknowledgements(doc: Mapping[str, Any], registry: Mapping[str, Mapping[str
     out: dict[str, list[dict[str, str]]] = {}
     if not registry:
         return out
-    for tf_type, instances in doc.get("resource", {}).items():
-        for name, body in instances.items():
-            path = _path(body)
-            acks = _inherited(path, registry) if path else {}
-            if acks:
-                out[f"{tf_type}.{name}"] = [{"check_id": k, "reason": v} for k, v in sorted(acks.items())]
+    for section, prefix in (("resource", ""), ("data", "data.")):
+        for tf_type, instances in doc.get(section, {}).items():
+            for name, body in instances.items():
+                path = _path(body)
+                acks = _inherited(path, registry) if path else {}
+                if acks:
+                    out[f"{prefix}{tf_type}.{name}"] = [
+                        {"check_id": k, "reason": v} for k, v in sorted(acks.items())
+                    ]
     return dict(sorted(out.items()))
 
 
