@@ -16,6 +16,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .automation_props import AirflowSettings, PipelineSettings, RetrainingSettings
+from .run_props import BudgetSettings, MonitoringSettings, RoutingSettings, ServingSettings
 from .build_props import (
     FeatureStoreSettings,
     NetworkSettings,
@@ -218,6 +219,19 @@ class PlatformSpec(Model):
     features: FeatureStoreSettings | None = Field(
         default=None, description="Feature store. Defaults to None: no feature store."
     )
+    serving: ServingSettings | None = Field(
+        default=None, description="Serving endpoints, each in every region. Defaults to None: no serving."
+    )
+    routing: RoutingSettings | None = Field(
+        default=None,
+        description="Health-checked global routing over the regional endpoints. Defaults to None. Needs `serving`.",
+    )
+    monitoring: MonitoringSettings | None = Field(
+        default=None, description="Alert target, alarms, dashboard, logs, data-quality monitoring. Defaults to None."
+    )
+    budget: BudgetSettings | None = Field(
+        default=None, description="Monthly budget with alerts to the alert target. Defaults to None. Needs `monitoring`."
+    )
     pipelines: list[PipelineSettings] = Field(
         default_factory=list, description="ML pipelines. Defaults to none."
     )
@@ -245,6 +259,12 @@ class PlatformSpec(Model):
         if self.cloud in ("azure", "gcp") and getattr(self, self.cloud) is None:
             need = "resource_group" if self.cloud == "azure" else "project"
             raise ValueError(f"{self.cloud}: section is required for cloud {self.cloud} (with `{need}`)")
+        if self.routing is not None and self.serving is None:
+            raise ValueError("routing: needs a `serving` section with at least one endpoint")
+        if self.budget is not None and self.monitoring is None:
+            raise ValueError("budget: alerts go to the monitoring alert target; add a `monitoring` section")
+        if self.serving and self.cloud != "aws" and any(e.serverless for e in self.serving.endpoints):
+            raise ValueError(f"serving.endpoints: serverless endpoints exist on AWS only, not on {self.cloud}")
         names = [p.name for p in self.pipelines]
         if len(set(names)) != len(names):
             raise ValueError(f"pipelines: names must be unique, got {names}")
