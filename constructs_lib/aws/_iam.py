@@ -15,6 +15,11 @@ from ..core.naming import short_hash
 from ..core.resource import DataSource, Resource
 
 __all__ = [
+    "allow",
+    "region_of_arn",
+    "role_policy",
+    "service_role",
+    "service_trust_policy",
     "Principal",
     "account_id",
     "grant_id",
@@ -112,3 +117,83 @@ def account_id(scope: engine.Construct, provider: engine.TerraformProvider | Non
 def partition(scope: engine.Construct, provider: engine.TerraformProvider | None) -> str:
     """Token of the partition of ``provider`` (``aws``, ``aws-cn``, ...; one ``aws_partition`` per stack)."""
     return ref(_shared_data(scope, "aws_partition", provider), "partition")
+
+
+def service_trust_policy(services: Sequence[str], account: str) -> str:
+    """An assume-role policy letting only ``services`` of ``account`` assume the role.
+
+    ``aws:SourceAccount`` stops the confused-deputy problem: a service acting for another account
+    cannot assume the role.
+    """
+    return policy_document(
+        [
+            {
+                "Sid": "TrustedServicesOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": sorted(services) if len(services) > 1 else services[0]},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+            }
+        ]
+    )
+
+
+def service_role(
+    scope: engine.Construct,
+    id: str,
+    *,
+    name: str,
+    description: str,
+    services: Sequence[str],
+    provider: engine.TerraformProvider | None,
+) -> Resource:
+    """An ``aws_iam_role`` that only ``services`` (of the stack's account) may assume, with no policy yet."""
+    return Resource(
+        scope,
+        id,
+        "aws_iam_role",
+        provider=provider,
+        name=name,
+        description=description,
+        max_session_duration=3600,
+        assume_role_policy=service_trust_policy(services, account_id(scope, provider)),
+    )
+
+
+def role_policy(
+    scope: engine.Construct,
+    id: str,
+    *,
+    name: str,
+    principal: Principal,
+    statements: Sequence[Mapping[str, Any]],
+    provider: engine.TerraformProvider | None,
+) -> Resource:
+    """One inline ``aws_iam_role_policy`` with ``statements`` on the role ``principal``."""
+    return Resource(
+        scope,
+        id,
+        "aws_iam_role_policy",
+        provider=provider,
+        name=name[:128],
+        role=role_name(principal),
+        policy=policy_document(statements),
+    )
+
+
+def allow(sid: str, actions: Sequence[str], resources: Any, condition: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """An ``Allow`` statement with sorted, de-duplicated actions."""
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(set(actions)), "Resource": resources}
+    if condition:
+        statement["Condition"] = dict(condition)
+    return statement
+
+
+def region_of_arn(scope: engine.Construct, id: str, arn: str) -> str:
+    """Token of the region field of an ARN token, through a ``data.aws_arn`` child ``id`` of ``scope``.
+
+    Lets a construct name regional service principals and ARNs without ``data.aws_region`` (whose
+    attribute names differ between provider majors) and without quoted function arguments, which
+    would make policy documents unreadable for the least-privilege audit.
+    """
+    return ref(DataSource(scope, id, "aws_arn", arn=arn), "region")

@@ -1,0 +1,375 @@
+"""Managed Airflow: an Amazon MWAA environment, private and encrypted, with a least-privilege role.
+
+What ``Airflow`` builds, with every default:
+
+* an ``aws_mwaa_environment`` (the construct's ``resource``) named ``props.name``, Airflow
+  ``airflow_version`` (default :data:`DEFAULT_AIRFLOW_VERSION`), class from ``size``
+  (:data:`ENVIRONMENT_CLASSES`: small → ``mw1.small``, medium → ``mw1.medium``, large →
+  ``mw1.large``), 1 to ``max_workers`` workers, DAGs read from ``s3://<dags store>/<dags_prefix>``
+  (the store's bucket is the source bucket; no requirements, plugins or startup script);
+* the web server reachable only from inside the VPC (``PRIVATE_ONLY``), endpoints managed by MWAA;
+* encryption with a customer-managed key (new, rotated every ``encryption.rotation_days``, unless
+  ``encryption.key_id``); the key policy lets CloudWatch Logs of this region use it for the
+  environment's log groups only (``airflow-<name>-*``), as MWAA requires for a customer-managed key;
+* logging of all five log types (DAG processing, scheduler, task, web server, worker) at ``INFO``;
+* an execution role that only MWAA (``airflow.amazonaws.com`` and ``airflow-env.amazonaws.com``) of
+  this account may assume, allowed exactly: reading the DAG store (its ``grant_read``: list, get
+  objects, decrypt with its key through S3) plus ``s3:GetBucketPublicAccessBlock`` on it and
+  ``s3:GetAccountPublicAccessBlock`` (MWAA checks the bucket is not public),
+  ``airflow:PublishMetrics`` on this environment, CloudWatch Logs on ``airflow-<name>-*`` log groups
+  (``logs:DescribeLogGroups`` cannot be scoped), ``cloudwatch:PutMetricData`` in the ``AmazonMWAA``
+  namespace only, the Celery SQS queues MWAA creates in its own account
+  (``arn:<partition>:sqs:<region>:*:airflow-celery-*``, as AWS documents) and the environment key
+  through SQS and S3 only;
+* networking: MWAA needs exactly two private subnets and a security group. With ``subnet_ids``
+  (the first two are used) the VPC is looked up from the first subnet; that network must reach the
+  services in :data:`MWAA_INTERFACE_ENDPOINTS` and S3 (VPC endpoints or a NAT path). Without
+  ``subnet_ids`` the construct creates its own minimal private network (a
+  :class:`~.network.Network` of two zones in ``props.cidr``: no internet gateway or NAT, an S3
+  gateway endpoint, interface endpoints for :data:`MWAA_INTERFACE_ENDPOINTS`, flow logs). The
+  environment's security group allows inbound traffic only from itself (self-referencing, what
+  MWAA's own components need) and outbound only to itself, HTTPS to the VPC range (interface
+  endpoints) and HTTPS to the S3 prefix list when it is known.
+
+Cost: an MWAA environment is billed per hour while it exists (mw1.small about USD 0.49/hour plus
+workers); the created network's 9 interface endpoints in 2 zones cost about USD 130 a month.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ..core import engine
+from ..core.automation_props import AirflowProps as CoreAirflowProps
+from ..core.construct import MlopsConstruct
+from ..core.naming import bucket_name
+from ..core.props import KeyProps
+from ..core.resource import DataSource, Resource
+from . import _iam
+from ._iam import allow, ref
+from .keys import Key
+from .network import Network, NetworkProps
+from .storage import DataStore
+
+__all__ = [
+    "DEFAULT_AIRFLOW_VERSION",
+    "ENVIRONMENT_CLASSES",
+    "LOG_TYPES",
+    "MWAA_INTERFACE_ENDPOINTS",
+    "Airflow",
+    "AirflowProps",
+]
+
+#: Airflow version of new environments.
+DEFAULT_AIRFLOW_VERSION = "2.10.3"
+#: ``size`` -> MWAA environment class.
+ENVIRONMENT_CLASSES: dict[str, str] = {"small": "mw1.small", "medium": "mw1.medium", "large": "mw1.large"}
+#: The five MWAA log types (``logging_configuration`` blocks), all enabled at INFO.
+LOG_TYPES: tuple[str, ...] = ("dag_processing_logs", "scheduler_logs", "task_logs", "webserver_logs", "worker_logs")
+#: Interface endpoints an MWAA environment without internet access needs (plus the S3 gateway endpoint).
+MWAA_INTERFACE_ENDPOINTS: tuple[str, ...] = (
+    "airflow.api",
+    "airflow.env",
+    "airflow.ops",
+    "ecr.api",
+    "ecr.dkr",
+    "kms",
+    "logs",
+    "monitoring",
+    "sqs",
+)
+
+
+class AirflowProps(CoreAirflowProps):
+    """Core :class:`~constructs_lib.core.automation_props.AirflowProps` plus AWS-only fields."""
+
+    airflow_version: str = Field(
+        default=DEFAULT_AIRFLOW_VERSION,
+        pattern=r"^\d+\.\d+\.\d+$",
+        description=f"Apache Airflow version MWAA runs. Defaults to {DEFAULT_AIRFLOW_VERSION}.",
+    )
+    cidr: str = Field(
+        default="10.42.0.0/16",
+        description=(
+            "Address range of the network created when no subnet_ids are given. Defaults to "
+            "10.42.0.0/16 (distinct from the platform network's default 10.40.0.0/16)."
+        ),
+    )
+    zone_names: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Two availability zones (e.g. eu-west-1a, eu-west-1b) of the network created when no "
+            "subnet_ids are given. Defaults to none: the first two available zones of the region "
+            "(data.aws_availability_zones; checkov CKV_AWS_394 then asks to pin them)."
+        ),
+    )
+    weekly_maintenance_window_start: str = Field(
+        default="SUN:03:00",
+        pattern=r"^(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d|2[0-3]):(00|30)$",
+        description="Start of MWAA's weekly maintenance window (UTC, DAY:HH:MM). Defaults to SUN:03:00.",
+    )
+    log_level: Literal["INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="Lowest level logged for every log type. Defaults to INFO."
+    )
+
+
+class Airflow(MlopsConstruct):
+    """A private, KMS-encrypted Amazon MWAA environment reading DAGs from a data store.
+
+    Args:
+        scope: parent construct.
+        id: construct id.
+        props: :class:`AirflowProps` (the core props are accepted too and get the AWS defaults).
+        dags_store: the :class:`~.storage.DataStore` whose bucket holds the DAGs under ``dags_prefix``.
+        subnet_ids: private subnets (at least two; the first two are used). Defaults to None: a
+            minimal private network is created inside the construct (see the module docstring).
+        provider: the ``aws`` provider. Defaults to the stack's default provider.
+
+    Attributes:
+        resource: the ``aws_mwaa_environment``.
+        environment_arn: its ARN token.
+        webserver_url: token of the (private) web server URL.
+        principal: the execution ``aws_iam_role``.
+        security_group: the environment's ``aws_security_group``.
+        network: the created :class:`~.network.Network`, or ``None`` with ``subnet_ids``.
+        key: the created :class:`~.keys.Key`, or ``None`` when ``encryption.key_id`` was given.
+        key_id: ARN of the environment key.
+    """
+
+    props_type = CoreAirflowProps
+    props: CoreAirflowProps
+
+    def __init__(
+        self,
+        scope: engine.Construct,
+        id: str,
+        props: CoreAirflowProps,
+        *,
+        dags_store: DataStore,
+        subnet_ids: list[str] | None = None,
+        provider: engine.TerraformProvider | None = None,
+    ) -> None:
+        super().__init__(scope, id, props, provider=provider)
+        if not isinstance(props, AirflowProps):
+            props = AirflowProps(**props.model_dump())
+            self.props = props
+        if subnet_ids is not None and len(subnet_ids) < 2:
+            raise ValueError(
+                f"{self.node.path}: MWAA needs two private subnets in different zones, got "
+                f"{len(subnet_ids)}; pass two subnet ids or none (a network is then created)"
+            )
+        name = props.name
+        account = _iam.account_id(self, provider)
+        partition = _iam.partition(self, provider)
+
+        # ---- key
+        self.key: Key | None = None
+        key_arn = props.encryption.key_id
+        if key_arn is None:
+            self.key = Key(
+                self,
+                "Key",
+                KeyProps.for_encryption(
+                    f"{name}-mwaa",
+                    props.encryption,
+                    description=f"Encrypts MWAA environment {name} and its logs",
+                    deletion_protection=False,
+                ),
+                provider=provider,
+            )
+            key_arn = self.key.key_id
+        self.key_id: str = key_arn
+        # The DAG bucket's region (the environment's own key ARN would make its key policy depend on itself).
+        region = ref(dags_store.resource, "region")
+        log_groups = f"arn:{partition}:logs:{region}:{account}:log-group:airflow-{name}-*"
+        if self.key is not None:
+            self.key.add_to_resource_policy(
+                {
+                    "Sid": "CloudWatchLogsOfThisEnvironment",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": [
+                        "kms:Decrypt",
+                        "kms:DescribeKey",
+                        "kms:Encrypt",
+                        "kms:GenerateDataKey",
+                        "kms:GenerateDataKeyWithoutPlaintext",
+                        "kms:ReEncryptFrom",
+                        "kms:ReEncryptTo",
+                    ],
+                    "Resource": "*",
+                    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+                }
+            )
+
+        # ---- network
+        self.network: Network | None = None
+        if subnet_ids is None:
+            self.network = Network(
+                self,
+                "Network",
+                NetworkProps(
+                    name=bucket_name(name, "mwaa", max_length=40),
+                    cidr=props.cidr,
+                    zones=2,
+                    interface_endpoints=list(MWAA_INTERFACE_ENDPOINTS),
+                    zone_names=list(props.zone_names),
+                ),
+                provider=provider,
+            )
+            subnets = list(self.network.private_subnet_ids[:2])
+            vpc_id = self.network.network_id
+            vpc_cidr = self.network.cidr_block
+            s3_prefix_list = self.network.s3_prefix_list_id
+        else:
+            subnets = list(subnet_ids[:2])
+            first = DataSource(self, "Subnet", "aws_subnet", provider=provider, id=subnets[0])
+            vpc_id = ref(first, "vpc_id")
+            vpc = DataSource(self, "Vpc", "aws_vpc", provider=provider, id=vpc_id)
+            vpc_cidr = ref(vpc, "cidr_block")
+            s3_prefix_list = None
+
+        self.security_group: Resource = Resource(
+            self,
+            "SecurityGroup",
+            "aws_security_group",
+            provider=provider,
+            name=f"{name}-mwaa",
+            description=f"MWAA environment {name}: traffic between its own components only",
+            vpc_id=vpc_id,
+        )
+        sg_id = ref(self.security_group, "id")
+        Resource(
+            self,
+            "IngressFromItself",
+            "aws_vpc_security_group_ingress_rule",
+            provider=provider,
+            security_group_id=sg_id,
+            description="MWAA components (web server, scheduler, workers, database) talk to each other",
+            ip_protocol="-1",
+            referenced_security_group_id=sg_id,
+        )
+        Resource(
+            self,
+            "EgressToItself",
+            "aws_vpc_security_group_egress_rule",
+            provider=provider,
+            security_group_id=sg_id,
+            description="MWAA components talk to each other",
+            ip_protocol="-1",
+            referenced_security_group_id=sg_id,
+        )
+        Resource(
+            self,
+            "EgressHttpsToVpc",
+            "aws_vpc_security_group_egress_rule",
+            provider=provider,
+            security_group_id=sg_id,
+            description="HTTPS to the VPC interface endpoints",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=vpc_cidr,
+        )
+        if s3_prefix_list is not None:
+            Resource(
+                self,
+                "EgressHttpsToS3",
+                "aws_vpc_security_group_egress_rule",
+                provider=provider,
+                security_group_id=sg_id,
+                description="HTTPS to S3 through the gateway endpoint",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                prefix_list_id=s3_prefix_list,
+            )
+
+        # ---- execution role
+        self.principal: Resource = _iam.service_role(
+            self,
+            "Role",
+            name=f"{name}-mwaa-execution"[:64],
+            description=f"Execution role of MWAA environment {name}",
+            services=["airflow-env.amazonaws.com", "airflow.amazonaws.com"],
+            provider=provider,
+        )
+        dags_store.grant_read(self.principal)
+        environment_arn = f"arn:{partition}:airflow:{region}:{account}:environment/{name}"
+        _iam.role_policy(
+            self,
+            "RolePolicy",
+            name=f"{name}-mwaa-execution",
+            principal=self.principal,
+            statements=[
+                allow("PublishMetricsOfThisEnvironment", ["airflow:PublishMetrics"], environment_arn),
+                allow("DagBucketIsNotPublic", ["s3:GetBucketPublicAccessBlock"], dags_store.store_id),
+                allow("AccountPublicAccessBlock", ["s3:GetAccountPublicAccessBlock"], "*"),
+                allow(
+                    "LogsOfThisEnvironment",
+                    [
+                        "logs:CreateLogGroup",
+                        "logs:CreateLogStream",
+                        "logs:GetLogEvents",
+                        "logs:GetLogGroupFields",
+                        "logs:GetLogRecord",
+                        "logs:GetQueryResults",
+                        "logs:PutLogEvents",
+                    ],
+                    [log_groups, f"{log_groups}:log-stream:*"],
+                ),
+                allow("DescribeLogGroups", ["logs:DescribeLogGroups"], "*"),
+                allow(
+                    "MwaaMetrics",
+                    ["cloudwatch:PutMetricData"],
+                    "*",
+                    {"StringEquals": {"cloudwatch:namespace": "AmazonMWAA"}},
+                ),
+                allow(
+                    "CeleryQueues",
+                    [
+                        "sqs:ChangeMessageVisibility",
+                        "sqs:DeleteMessage",
+                        "sqs:GetQueueAttributes",
+                        "sqs:GetQueueUrl",
+                        "sqs:ReceiveMessage",
+                        "sqs:SendMessage",
+                    ],
+                    f"arn:{partition}:sqs:{region}:*:airflow-celery-*",
+                ),
+                allow(
+                    "EnvironmentKeyThroughSqsAndS3",
+                    ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+                    self.key_id,
+                    {"StringLike": {"kms:ViaService": [f"s3.{region}.amazonaws.com", f"sqs.{region}.amazonaws.com"]}},
+                ),
+            ],
+            provider=provider,
+        )
+
+        # ---- environment
+        level = props.log_level
+        self.resource: Resource = Resource(
+            self,
+            "Resource",
+            "aws_mwaa_environment",
+            provider=provider,
+            name=name,
+            airflow_version=props.airflow_version,
+            environment_class=ENVIRONMENT_CLASSES[props.size],
+            min_workers=1,
+            max_workers=props.max_workers,
+            execution_role_arn=ref(self.principal, "arn"),
+            kms_key=self.key_id,
+            source_bucket_arn=dags_store.store_id,
+            dag_s3_path=props.dags_prefix.rstrip("/"),
+            webserver_access_mode="PRIVATE_ONLY",
+            endpoint_management="SERVICE",
+            weekly_maintenance_window_start=props.weekly_maintenance_window_start,
+            network_configuration={"security_group_ids": [sg_id], "subnet_ids": subnets},
+            logging_configuration={t: {"enabled": True, "log_level": level} for t in LOG_TYPES},
+        )
+        self.environment_arn: str = ref(self.resource, "arn")
+        self.webserver_url: str = ref(self.resource, "webserver_url")

@@ -1,0 +1,114 @@
+"""The automation side of an AWS platform: pipelines, retraining triggers and managed Airflow.
+
+``build_automation(stack, spec)`` runs after :func:`~.platform.build_platform` (which declares the
+providers and fills ``stack.stores``) and adds, each only when its spec section is present:
+
+* one :class:`~.pipelines.Pipeline` per entry of ``spec.pipelines`` (construct id
+  ``pipeline-<name>``, SageMaker name ``<platform>-<environment>-<name>``) reading and writing the
+  ``artifacts`` store (or the first store when there is none named so), with outputs
+  ``pipeline_<name>_id`` and ``pipeline_<name>_arn``;
+* :class:`~.retraining.Retraining` (id ``retraining``) for ``spec.retraining``, starting that
+  pipeline, drift metric namespace ``cdktf-mlops/<platform>``;
+* :class:`~.airflow.Airflow` (id ``airflow``) for ``spec.airflow``, DAGs in the artifacts store,
+  in the first two private subnets of ``stack.network`` when the stack has a network with two or more
+  subnets, otherwise in the minimal private network the construct creates.
+
+It uses the stack's default ``aws`` provider and declares none. Calling it twice for one stack is
+harmless (the second call does nothing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core import engine
+from ..core.automation_props import PipelineProps
+from ..core.spec import PlatformSpec
+from .airflow import Airflow, AirflowProps
+from .pipelines import Pipeline
+from .retraining import Retraining, RetrainingProps
+from .storage import DataStore
+
+__all__ = ["build_automation"]
+
+_BUILT = "_mlops_aws_automation"
+
+
+def _artifacts(stack: Any) -> DataStore:
+    stores: dict[str, DataStore] = getattr(stack, "stores", {}) or {}
+    store = stores.get("artifacts") or next(iter(stores.values()), None)
+    if store is None:
+        raise ValueError(
+            f"{stack.node.path}: pipelines and airflow need a data store for artifacts; "
+            "add one under storage.stores (e.g. artifacts)"
+        )
+    return store
+
+
+def _subnets(stack: Any) -> list[str] | None:
+    network = getattr(stack, "network", None)
+    subnet_ids = list(getattr(network, "private_subnet_ids", None) or [])
+    return subnet_ids[:2] if len(subnet_ids) >= 2 else None
+
+
+def build_automation(stack: Any, spec: PlatformSpec) -> None:
+    """Add the pipelines, retraining triggers and Airflow environment of ``spec`` to ``stack``."""
+    if getattr(stack, _BUILT, False):
+        return
+    setattr(stack, _BUILT, True)
+    if not (spec.pipelines or spec.retraining or spec.airflow):
+        return
+    artifacts = _artifacts(stack)
+
+    pipelines: dict[str, Pipeline] = {}
+    for settings in spec.pipelines:
+        pipeline = Pipeline(
+            stack,
+            f"pipeline-{settings.name}",
+            PipelineProps(
+                name=spec.resource_name(settings.name, max_length=32),
+                definition=settings.definition,
+                parameters=settings.parameters,
+            ),
+            artifacts_store=artifacts,
+        )
+        pipelines[settings.name] = pipeline
+        engine.TerraformOutput(
+            stack, f"pipeline_{settings.name}_id", value=pipeline.pipeline_id,
+            description=f"SageMaker pipeline name of pipeline {settings.name}",
+        )
+        engine.TerraformOutput(
+            stack, f"pipeline_{settings.name}_arn", value=pipeline.pipeline_arn,
+            description=f"SageMaker pipeline ARN of pipeline {settings.name}",
+        )
+
+    if spec.retraining is not None:
+        retraining = spec.retraining
+        Retraining(
+            stack,
+            "retraining",
+            RetrainingProps(
+                name=spec.resource_name("retrain"),
+                metric_namespace=f"cdktf-mlops/{spec.name}",
+                **retraining.model_dump(),
+            ),
+            pipeline=pipelines[retraining.pipeline],
+            stores=dict(stack.stores),
+        )
+
+    if spec.airflow is not None:
+        airflow = Airflow(
+            stack,
+            "airflow",
+            AirflowProps(
+                name=spec.resource_name("airflow"),
+                zone_names=[f"{spec.primary_region}{letter}" for letter in "ab"],
+                **spec.airflow.model_dump(),
+            ),
+            dags_store=artifacts,
+            subnet_ids=_subnets(stack),
+        )
+        engine.TerraformOutput(
+            stack, "airflow_webserver_url", value=airflow.webserver_url,
+            description="Private web server URL of the MWAA environment (reachable from inside the VPC)",
+        )
