@@ -58,6 +58,7 @@ def _policy(statement: dict) -> str:
         ("google_project_iam_member", {"role": "roles/editor", "member": "user:a@b.c"}, "broad role"),
         ("google_storage_bucket_iam_member", {"role": "roles/storage.admin", "member": "user:a@b.c"}, "broad role"),
         ("google_project_iam_custom_role", {"permissions": ["storage.objects.get", "storage.buckets.setIamPolicy"]}, "change IAM policies"),
+        ("aws_iam_role_policy", {"policy": '{"Statement": [{"Resource": "${split(":", var.x)}"}]'}, "not static JSON"),
     ],
 )
 def test_audit_reports_broad_grants(tf_type: str, body: dict, expected: str) -> None:
@@ -72,6 +73,7 @@ def test_audit_accepts_scoped_grants() -> None:
             "aws_iam_role_policy": {"ok": {"policy": _policy({"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"})}},
             "aws_kms_key": {"k": {"policy": _policy({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "kms:*", "Resource": "*"})}},
             "aws_s3_bucket_policy": {"p": {"policy": _policy({"Effect": "Deny", "Action": "s3:*", "Resource": "*"})}},
+            "aws_iam_policy": {"ref": {"policy": "${data.aws_iam_policy_document.x.json}"}},
             "azurerm_role_assignment": {"r": {"role_definition_name": "Storage Blob Data Reader"}},
             "google_storage_bucket_iam_member": {"g": {"role": "roles/storage.objectViewer"}},
         }

@@ -63,12 +63,21 @@ def _where(tf_type: str, name: str, body: Mapping[str, Any]) -> str:
     return f"{path or name} ({tf_type}.{name})"
 
 
+_WHOLE_REF = re.compile(r"^\$\{[^{}]+\}$")
+
+
+class _Unreadable(Exception):
+    """A policy the audit cannot read statically."""
+
+
 def _statements(policy: Any) -> list[Mapping[str, Any]]:
     if isinstance(policy, str):
+        if _WHOLE_REF.match(policy.strip()):
+            return []  # one reference (e.g. an aws_iam_policy_document's json): audited at its source
         try:
             policy = json.loads(policy)
         except json.JSONDecodeError:
-            return []  # a token or a function call: nothing to read statically
+            raise _Unreadable from None
     if not isinstance(policy, Mapping):
         return []
     return [s for s in _as_list(policy.get("Statement")) if isinstance(s, Mapping)]
@@ -80,7 +89,12 @@ def _broad_action(action: str) -> bool:
 
 def _aws_policy(tf_type: str, where: str, policy: Any) -> Iterator[str]:
     key_policy = tf_type in _KEY_POLICY_TYPES
-    for n, st in enumerate(_statements(policy)):
+    try:
+        statements = _statements(policy)
+    except _Unreadable:
+        yield f"{where}: the policy is not static JSON (a function call inside?), so least privilege cannot be checked; build it as JSON"
+        return
+    for n, st in enumerate(statements):
         if st.get("Effect", "Allow") != "Allow":
             continue
         sid = st.get("Sid") or f"statement {n}"
