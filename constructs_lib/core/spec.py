@@ -86,6 +86,14 @@ class GcpSettings(Model):
         pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
         description="Project id that holds the platform.",
     )
+    billing_account: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$",
+        description=(
+            "Billing account id (XXXXXX-XXXXXX-XXXXXX) that the `budget` section's budget is created "
+            "in. Defaults to None: required when the spec has a `budget` section."
+        ),
+    )
 
 
 class StateSettings(Model):
@@ -261,6 +269,8 @@ class PlatformSpec(Model):
             raise ValueError(f"{self.cloud}: section is required for cloud {self.cloud} (with `{need}`)")
         if self.routing is not None and self.serving is None:
             raise ValueError("routing: needs a `serving` section with at least one endpoint")
+        if self.budget is not None and self.cloud == "gcp" and self.gcp and not self.gcp.billing_account:
+            raise ValueError("budget: GCP budgets live in a billing account; set gcp.billing_account")
         if self.budget is not None and self.monitoring is None:
             raise ValueError("budget: alerts go to the monitoring alert target; add a `monitoring` section")
         if self.serving and self.cloud != "aws" and any(e.serverless for e in self.serving.endpoints):
