@@ -268,6 +268,11 @@ KNOWN_MOTO_GAPS: dict[str, dict[str, str]] = {
     },
     "aws_vpc_security_group_egress_rule": {
         "description": "moto 5.2 drops the description of a rule whose destination is a prefix list",
+        "referenced_security_group_id": "moto 5.2 does not return the group of a self-referencing rule",
+    },
+    "aws_vpc_security_group_ingress_rule": {
+        "description": "moto 5.2 drops the description of a self-referencing rule",
+        "referenced_security_group_id": "moto 5.2 does not return the group of a self-referencing rule",
     },
     "aws_s3_bucket_replication_configuration": {
         "rule.*.delete_marker_replication": "moto 5.2 GetBucketReplication always answers Disabled",
