@@ -12,6 +12,14 @@ Build order (each piece takes what it needs from the ones before):
 6. :class:`Tracking`, :class:`Training`, :class:`ModelRegistry`, :class:`FeatureStore`.
 7. Grants of the training identity: read ``data``, write ``artifacts``, pull images, write
    (candidate) models, track experiments, read tracker secrets, read features — nothing else.
+8. Serving (``spec.serving``): per region other than the primary, a serving store (the region's
+   workspace storage and capture destination: an RA-GZRS replica is read-only) and a
+   :class:`Workspace` there; one :class:`Endpoint` per endpoint and region (public inbound only
+   when ``spec.routing`` needs it). azurerm is global (every resource names its location), so no
+   aliased provider is declared for other regions.
+9. :class:`Routing` over every regional endpoint, :class:`Monitoring` watching every endpoint, the
+   training compute and every replicated store, and a :class:`Budget` on the resource group.
+10. Outputs, including ``recovery_<thing>`` ({rpo_minutes, rto_minutes, replica_region}).
 """
 
 from __future__ import annotations
@@ -19,14 +27,19 @@ from __future__ import annotations
 from typing import Any
 
 from ..core import engine
+from ..core.acknowledge import Acknowledge
 from ..core.providers import declare_provider
-from ..core.resource import Resource
+from ..core.resource import DataSource, Resource
 from ..core.spec import PlatformSpec
 from ..core.tags import Tags
 from ._common import attr
+from .budget import Budget, BudgetProps
 from .features import FeatureStore, FeatureStoreProps
+from .monitoring import Monitoring, MonitoringProps
 from .network import Network, NetworkProps
 from .registry import ContainerRegistry, ContainerRegistryProps, ModelRegistry, ModelRegistryProps
+from .routing import Routing, RoutingProps
+from .serving import Endpoint, EndpointProps
 from .storage import DataStore, DataStoreProps
 from .tracking import Tracking, TrackingProps, Workspace, WorkspaceProps
 from .training import Training, TrainingProps
@@ -51,7 +64,7 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
         storage_use_azuread=True,
         subscription_id=spec.azure.subscription_id,
     )
-    if spec.registry is not None or spec.features is not None:
+    if spec.registry is not None or spec.features is not None or spec.serving is not None:
         declare_provider(stack, "azapi")
     Tags.of(stack).add_all(spec.all_tags)
     location = spec.primary_region
@@ -61,6 +74,7 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
                       name=spec.azure.resource_group, location=location)
         rg_name = rg.ref("name")
     else:
+        rg = None
         rg_name = spec.azure.resource_group
     where = {"resource_group_name": rg_name, "location": location}
 
@@ -91,7 +105,7 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
     workload_subnet = network.private_subnet_ids[0] if network is not None else None
     workspace: Workspace | None = None
     stack.network = network
-    if spec.training or spec.tracking or spec.features or spec.registry:
+    if spec.training or spec.tracking or spec.features or spec.registry or spec.serving:
         pools = spec.training.pools if spec.training else []
         builder = next((p.name for p in pools if not p.gpu), pools[0].name if pools else None)
         workspace = Workspace(stack, "workspace", WorkspaceProps(
@@ -161,6 +175,9 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
         _out(stack, "training_pools", {k: v.ref("name") for k, v in training.pools.items()}, "Compute cluster per pool")
         _out(stack, "training_fallback_pools", {k: v.ref("name") for k, v in training.fallback_pools.items()},
              "Dedicated fallback cluster per spot pool (retry preempted jobs here)")
+    _run_side(stack, spec, where=where, rg=rg,
+              workspace=workspace, acr=acr, network=network, log_id=log_id, training=training)
+
     if workspace is not None:
         _out(stack, "ml_workspace_id", workspace.workspace_id, "Azure ML workspace id")
     if acr is not None:
@@ -177,6 +194,108 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
                  "Client id of the identity that approves (promotes) models into the registry")
     if features is not None:
         _out(stack, "feature_store_id", features.workspace.workspace_id, "Feature store (Azure ML workspace) id")
+    if tracking is not None:
+        # The workspace (runs, metrics, model metadata) is regional: no cross-region copy. Its
+        # artifacts live in the artifacts store (see store_artifacts_recovery).
+        _recovery(stack, "tracking", None, None, None,
+                  "Recovery of experiment tracking: the Azure ML workspace is regional (null = no cross-region copy)")
+    if acr is not None and others:
+        _recovery(stack, "container_registry", None, 0, others[0],
+                  "Recovery of the container registry: geo-replicated asynchronously (RPO not published, "
+                  "rpo_minutes null); pulls move to a healthy replica automatically (RTO 0)")
+
+
+def _run_side(
+    stack: Any, spec: PlatformSpec, *, where: dict[str, Any], rg: Resource | None, workspace: Workspace | None,
+    acr: ContainerRegistry | None, network: Network | None, log_id: str | None, training: Training | None,
+) -> None:
+    """Serving in every region, routing, monitoring and the budget (steps 8-9 of the module doc)."""
+    assert spec.azure is not None
+    endpoints: list[Endpoint] = []
+    if spec.serving is not None and workspace is not None:
+        workspaces: dict[str, Workspace] = {spec.primary_region: workspace}
+        capture: dict[str, DataStore] = {
+            spec.primary_region: stack.stores.get("data") or next(iter(stack.stores.values()))
+        }
+        settings = {k: v for k, v in spec.store_settings().items() if k != "replication"}
+        for region in spec.regions[1:]:
+            store = DataStore(stack, f"serving-{region}", DataStoreProps(
+                name=spec.resource_name("serve", region), resource_group_name=where["resource_group_name"],
+                location=region, log_analytics_workspace_id=log_id, **settings,
+            ), network=network)
+            if network is not None:
+                store.add_private_endpoint("file")
+            Acknowledge.of(store).add("CKV_AZURE_206", reason=(
+                "This is the second region's own serving store (that region's workspace files and "
+                "captured requests); it exists because the primary stores' RA-GZRS copies here are "
+                "read-only. ZRS keeps three zone-redundant copies; captured requests are monitoring "
+                "input, not a system of record, so a geo-copy of them is not worth its cost."
+            ))
+            capture[region] = store
+            workspaces[region] = Workspace(stack, f"workspace-{region}", WorkspaceProps(
+                name=spec.resource_name("ml", region), resource_group_name=where["resource_group_name"],
+                location=region, storage_account_id=store.store_id,
+                container_registry_id=acr.registry_id if acr else None,
+                encryption=spec.storage.encryption, log_analytics_workspace_id=log_id,
+                deletion_protection=spec.storage.deletion_protection,
+            ), network=network)
+        for ep in spec.serving.endpoints:
+            for region in spec.regions:
+                endpoints.append(Endpoint(stack, f"endpoint-{ep.name}-{region}", EndpointProps(
+                    **ep.model_dump(), resource_group_name=where["resource_group_name"], location=region,
+                    workspace_id=workspaces[region].workspace_id,
+                    endpoint_name=spec.resource_name(ep.name, max_length=32),
+                    public_network_access=spec.routing is not None,
+                ), capture_store=capture[region], network=network))
+        stack.endpoints = endpoints
+        _out(stack, "serving_endpoints",
+             {ep.name: {e.region: e.scoring_uri for e in endpoints if e.props.name == ep.name}
+              for ep in spec.serving.endpoints},
+             "Scoring URI per endpoint and region (Entra ID token with the endpoint's scope required)")
+
+    routing: Routing | None = None
+    if spec.routing is not None and endpoints:
+        routing = Routing(stack, "routing", RoutingProps(
+            name=spec.resource_name("route"), resource_group_name=where["resource_group_name"],
+            **spec.routing.model_dump(),
+        ), endpoints=endpoints)
+        _out(stack, "routing_hosts", routing.hosts, "Global host name per endpoint (Traffic Manager behind a CNAME)")
+        _out(stack, "routing_name_servers", routing.zone.ref_list("name_servers"),
+             "Name servers of the public zone: delegate the domain to them")
+    if endpoints:
+        rto = routing.recovery.rto_minutes if routing is not None else None
+        _recovery(stack, "serving", None, rto, spec.regions[1] if rto is not None and len(spec.regions) > 1 else None,
+                  "Recovery of serving: no data (RPO null); RTO = Traffic Manager failover time (null = no routing)")
+
+    if spec.monitoring is None:
+        return
+    monitoring = Monitoring(stack, "monitoring", MonitoringProps(
+        name=spec.resource_name("mon"), **where, **spec.monitoring.model_dump(),
+    ))
+    for endpoint in endpoints:
+        monitoring.watch_endpoint(endpoint)
+    if training is not None:
+        monitoring.watch_training(training)
+    for store in stack.stores.values():
+        if store.props.replication is not None:
+            monitoring.watch_store(store)
+    _out(stack, "alert_target_id", monitoring.alert_target, "Action group that receives every alert")
+    if spec.budget is not None:
+        if rg is not None:
+            rg_id = rg.ref("id")
+        else:
+            rg_id = DataSource(stack, "budget_resource_group", "azurerm_resource_group",
+                               name=spec.azure.resource_group).ref("id")
+        Budget(stack, "budget", BudgetProps(
+            name=spec.resource_name("budget"), resource_group_id=rg_id, **spec.budget.model_dump(),
+        ), alert_target_id=monitoring.alert_target)
+
+
+def _recovery(stack: Any, thing: str, rpo: int | None, rto: int | None, region: str | None, description: str) -> None:
+    """Output ``recovery_<thing>`` = {rpo_minutes, rto_minutes, replica_region}, with explicit nulls."""
+    value = {"rpo_minutes": rpo, "rto_minutes": rto, "replica_region": region}
+    _out(stack, f"recovery_{thing}", {k: engine.Token.null_value() if v is None else v for k, v in value.items()},
+         description)
 
 
 def _out(stack: Any, id: str, value: Any, description: str) -> None:

@@ -5,29 +5,41 @@ Importing this package loads no other cloud's code and no prebuilt provider pack
 
 from __future__ import annotations
 
+from .budget import Budget, BudgetProps
 from .features import FeatureStore, FeatureStoreProps
 from .keys import Key, KeyProps
+from .monitoring import Monitoring, MonitoringProps
 from .network import Network, NetworkProps
 from .registry import ContainerRegistry, ContainerRegistryProps, ModelRegistry, ModelRegistryProps
+from .routing import Routing, RoutingProps
+from .serving import Endpoint, EndpointProps
 from .storage import DataStore, DataStoreProps, Recovery
 from .tracking import Tracking, TrackingProps
 from .training import Accelerator, Training, TrainingProps
 
 __all__ = [
     "Accelerator",
+    "Budget",
+    "BudgetProps",
     "ContainerRegistry",
     "ContainerRegistryProps",
     "DataStore",
     "DataStoreProps",
+    "Endpoint",
+    "EndpointProps",
     "FeatureStore",
     "FeatureStoreProps",
     "Key",
     "KeyProps",
     "ModelRegistry",
     "ModelRegistryProps",
+    "Monitoring",
+    "MonitoringProps",
     "Network",
     "NetworkProps",
     "Recovery",
+    "Routing",
+    "RoutingProps",
     "Tracking",
     "TrackingProps",
     "Training",

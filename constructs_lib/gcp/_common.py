@@ -38,6 +38,7 @@ SERVICE_AGENTS: dict[str, str] = {
     "aiplatform": "service-{n}@gcp-sa-aiplatform.iam.gserviceaccount.com",
     "compute": "service-{n}@compute-system.iam.gserviceaccount.com",
     "container": "service-{n}@container-engine-robot.iam.gserviceaccount.com",
+    "bigquery": "bq-{n}@bigquery-encryption.iam.gserviceaccount.com",
 }
 
 

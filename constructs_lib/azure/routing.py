@@ -1,0 +1,256 @@
+"""Global routing on Azure: one Traffic Manager profile per logical endpoint, with an HTTPS health
+probe of every regional endpoint, and a public DNS zone for ``domain`` with a CNAME per endpoint.
+
+Why Traffic Manager and not Front Door: Azure ML managed online endpoints cannot be a Front Door
+Private Link origin, and Front Door counts only HTTP 200 as a healthy probe, while an endpoint with
+Entra ID auth answers an anonymous probe with 401 — every origin would look unhealthy and failover
+would never happen. Traffic Manager accepts configured status ranges, maps the three policies
+directly (``failover`` → Priority, ``latency`` → Performance, ``geo`` → Geographic) and costs
+cents. Its limits are documented in ``docs/azure-run.md``:
+
+* DNS-level routing: clients resolve ``<endpoint>.<domain>`` (CNAME → Traffic Manager → the
+  healthy region's ``<endpoint>.<region>.inference.ml.azure.com``). Azure ML endpoints have no
+  custom domains or certificates, so clients call the canonical regional host name that the CNAME
+  chain ends in (TLS is validated against it), e.g. ``socket.getaddrinfo(..., flags=AI_CANONNAME)``.
+* The probe (``GET https://<regional host>/``, :data:`HEALTHY_STATUS_RANGES`) proves that the
+  regional inference front end serves the endpoint over TLS and enforces Entra auth (401); it does
+  not call the model — model health is watched by :class:`~constructs_lib.azure.monitoring.Monitoring`.
+* Endpoints must accept public traffic (``EndpointProps.public_network_access``): probes and
+  clients come from the internet. :class:`Routing` refuses private endpoints.
+
+What is created (construct ids in brackets): ``azurerm_dns_zone`` [Zone] (unless ``zone`` is
+given), per logical endpoint an ``azurerm_traffic_manager_profile`` [Resource-<name>] (the first
+one is also ``resource``), an ``azurerm_traffic_manager_external_endpoint`` [Endpoint-<name>-<region>]
+per region, and an ``azurerm_dns_cname_record`` [Record-<name>].
+
+Failover time (the serving RTO): ``interval × (tolerated failures + 1) + DNS TTL`` — with the
+defaults (30 s, 3, TTL 30 s) 150 s, reported as 3 minutes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from pydantic import Field, field_validator
+
+from ..core import engine
+from ..core.construct import MlopsConstruct
+from ..core.naming import bucket_name, short_hash
+from ..core.recovery import Recovery
+from ..core.resource import Resource
+from ..core.run_props import RoutingProps as _CoreRoutingProps
+from ._common import attr
+
+if TYPE_CHECKING:
+    from .serving import Endpoint
+
+__all__ = [
+    "DNS_TTL_SECONDS",
+    "HEALTHY_STATUS_RANGES",
+    "ROUTING_METHODS",
+    "TOLERATED_FAILURES",
+    "Routing",
+    "RoutingProps",
+    "continent",
+    "failover_minutes",
+]
+
+#: spec policy -> Traffic Manager routing method.
+ROUTING_METHODS = {"failover": "Priority", "latency": "Performance", "geo": "Geographic"}
+#: Probe answers that count as healthy: success, or 401 from Entra auth (the front end is up).
+HEALTHY_STATUS_RANGES = ["200-299", "401-401"]
+#: Failed probes tolerated before a region is taken out.
+TOLERATED_FAILURES = 3
+#: TTL of the Traffic Manager answers and the CNAME records.
+DNS_TTL_SECONDS = 30
+
+#: Region prefix -> Traffic Manager geographic code of its continent (geo policy).
+_CONTINENTS: tuple[tuple[str, str], ...] = (
+    ("australia", "GEO-AP"), ("newzealand", "GEO-AP"), ("brazil", "GEO-SA"), ("canada", "GEO-NA"),
+    ("centralus", "GEO-NA"), ("eastus", "GEO-NA"), ("northcentralus", "GEO-NA"), ("southcentralus", "GEO-NA"),
+    ("westcentralus", "GEO-NA"), ("westus", "GEO-NA"), ("mexico", "GEO-NA"), ("southafrica", "GEO-AF"),
+    ("uae", "GEO-ME"), ("qatar", "GEO-ME"), ("israel", "GEO-ME"), ("eastasia", "GEO-AS"),
+    ("southeastasia", "GEO-AS"), ("japan", "GEO-AS"), ("korea", "GEO-AS"), ("centralindia", "GEO-AS"),
+    ("southindia", "GEO-AS"), ("westindia", "GEO-AS"), ("jioindia", "GEO-AS"), ("indonesia", "GEO-AS"),
+    ("malaysia", "GEO-AS"), ("taiwan", "GEO-AS"),
+)
+
+
+def continent(region: str) -> str:
+    """The Traffic Manager geographic code of ``region``'s continent (Europe when unknown)."""
+    r = region.replace(" ", "").lower()
+    return next((code for prefix, code in _CONTINENTS if r.startswith(prefix)), "GEO-EU")
+
+
+def failover_minutes(interval_seconds: int, timeout_failures: int = TOLERATED_FAILURES, ttl: int = DNS_TTL_SECONDS) -> int:
+    """Minutes until clients reach another region: probes to detect, then cached answers expire."""
+    return math.ceil((interval_seconds * (timeout_failures + 1) + ttl) / 60)
+
+
+class RoutingProps(_CoreRoutingProps):
+    """The shared routing props plus where the zone lives and geographic overrides."""
+
+    resource_group_name: str = Field(description="Resource group of the DNS zone and Traffic Manager profiles.")
+    geo_mappings: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            "geo policy: region -> Traffic Manager geographic codes (e.g. GEO-EU, DE, US-CA). "
+            "Defaults to none: the first region answers WORLD (all callers not mapped elsewhere), "
+            "every other region its continent; two regions on one continent need an explicit mapping."
+        ),
+    )
+
+    @field_validator("resource_group_name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+class Routing(MlopsConstruct):
+    """Health-checked global routing over regional :class:`~constructs_lib.azure.serving.Endpoint`
+    instances (see the module docstring).
+
+    ``endpoints``: every regional endpoint to route to, possibly of several logical endpoints; each
+    logical endpoint (``props.name`` of its endpoint) gets its own profile and host name, with at
+    most one endpoint per region. ``zone``: an existing ``azurerm_dns_zone`` (e.g. from another
+    :class:`Routing`) instead of creating one.
+
+    Attributes:
+        resource: the first profile. ``profiles``: logical endpoint -> profile.
+        records: region -> ``azurerm_traffic_manager_external_endpoint`` (of the first logical
+            endpoint); ``records_by_endpoint``: logical endpoint -> region -> external endpoint.
+        health_checks: region -> the external endpoint carrying that region's probe status (the
+            probe itself is the profile's ``monitor_config``).
+        dns_records: logical endpoint -> ``azurerm_dns_cname_record``.
+        domain: the DNS zone. ``hosts``: logical endpoint -> ``<endpoint>.<domain>``.
+        zone: the ``azurerm_dns_zone`` (created or given).
+        recovery: :class:`Recovery` of serving: RPO None (no data), RTO = :func:`failover_minutes`.
+    """
+
+    props_type = RoutingProps
+    props_hint = "resource_group_name"
+
+    def __init__(
+        self,
+        scope: engine.Construct,
+        id: str,
+        props: RoutingProps,
+        *,
+        endpoints: "Sequence[Endpoint]",
+        zone: Resource | None = None,
+        provider: engine.TerraformProvider | None = None,
+    ) -> None:
+        super().__init__(scope, id, props, provider=provider)
+        if not endpoints:
+            raise ValueError(f"{self.node.path}: routing needs at least one endpoint")
+        groups: dict[str, list[Endpoint]] = {}
+        for ep in endpoints:
+            group = groups.setdefault(ep.props.name, [])
+            if any(other.region == ep.region for other in group):
+                raise ValueError(f"{self.node.path}: two endpoints {ep.props.name!r} in region {ep.region!r}")
+            group.append(ep)
+        for ep in endpoints:
+            if not ep.props.public_network_access:
+                raise ValueError(
+                    f"{self.node.path}: endpoint {ep.node.path} is private (public_network_access: "
+                    "false); Traffic Manager probes and clients come from the internet, so routed "
+                    "endpoints need public_network_access=True (Entra ID auth still applies)"
+                )
+        rg = props.resource_group_name
+        self.domain: str = props.domain
+        self.zone = zone or Resource(
+            self, "Zone", "azurerm_dns_zone", provider=provider, name=props.domain, resource_group_name=rg,
+        )
+        method = ROUTING_METHODS[props.policy]
+        interval = props.health_check_interval_seconds
+        self.profiles: dict[str, Resource] = {}
+        self.records_by_endpoint: dict[str, dict[str, Resource]] = {}
+        self.dns_records: dict[str, Resource] = {}
+        self.hosts: dict[str, str] = {}
+        rto = failover_minutes(interval)
+        for logical, group in groups.items():
+            geo = self._geo(logical, [e.region for e in group]) if props.policy == "geo" else {}
+            relative = bucket_name(props.name, logical, max_length=56) + "-" + short_hash(props.domain, logical)
+            profile = Resource(
+                self,
+                f"Resource-{logical}",
+                "azurerm_traffic_manager_profile",
+                provider=provider,
+                name=f"tm-{bucket_name(props.name, logical, max_length=60)}",
+                resource_group_name=rg,
+                traffic_routing_method=method,
+                traffic_view_enabled=False,
+                dns_config={"relative_name": relative, "ttl": DNS_TTL_SECONDS},
+                monitor_config={
+                    "protocol": "HTTPS",
+                    "port": 443,
+                    "path": "/",
+                    "interval_in_seconds": interval,
+                    "timeout_in_seconds": 9 if interval == 10 else 10,
+                    "tolerated_number_of_failures": TOLERATED_FAILURES,
+                    "expected_status_code_ranges": HEALTHY_STATUS_RANGES,
+                },
+            )
+            self.profiles[logical] = profile
+            regional: dict[str, Resource] = {}
+            for priority, ep in enumerate(group, start=1):
+                regional[ep.region] = Resource(
+                    self,
+                    f"Endpoint-{logical}-{ep.region}",
+                    "azurerm_traffic_manager_external_endpoint",
+                    provider=provider,
+                    name=ep.region,
+                    profile_id=attr(profile, "id"),
+                    target=ep.host,
+                    enabled=True,
+                    priority=priority if method == "Priority" else None,
+                    endpoint_location=ep.region if method == "Performance" else None,
+                    geo_mappings=geo.get(ep.region),
+                )
+                others = [e.region for e in group if e is not ep]
+                ep.recovery = Recovery(rpo_minutes=None, rto_minutes=rto, replica_region=others[0] if others else None)
+            self.records_by_endpoint[logical] = regional
+            self.dns_records[logical] = Resource(
+                self,
+                f"Record-{logical}",
+                "azurerm_dns_cname_record",
+                provider=provider,
+                name=logical,
+                zone_name=attr(self.zone, "name"),
+                resource_group_name=rg,
+                ttl=DNS_TTL_SECONDS,
+                target_resource_id=attr(profile, "id"),
+            )
+            self.hosts[logical] = f"{logical}.{props.domain}"
+        first = next(iter(groups))
+        self.resource = self.profiles[first]
+        self.records: dict[str, Resource] = dict(self.records_by_endpoint[first])
+        self.health_checks: dict[str, Resource] = dict(self.records)
+        regions = [e.region for e in groups[first]]
+        self.recovery = Recovery(rpo_minutes=None, rto_minutes=rto, replica_region=regions[1] if len(regions) > 1 else None)
+
+    def _geo(self, logical: str, regions: list[str]) -> Mapping[str, list[str]]:
+        given = self.props.geo_mappings
+        if given:
+            missing = [r for r in regions if not given.get(r)]
+            if missing:
+                raise ValueError(f"{self.node.path}: geo_mappings has no codes for regions {missing}")
+            return given
+        out: dict[str, list[str]] = {}
+        taken: set[str] = set()
+        for n, region in enumerate(regions):
+            code = continent(region)
+            if code in taken:
+                raise ValueError(
+                    f"{self.node.path}: geo routing of {logical!r}: regions {regions} share continent "
+                    f"{code}; give geo_mappings (region -> codes such as GEO-EU, DE, FR) or use the "
+                    "latency or failover policy"
+                )
+            taken.add(code)
+            # WORLD already covers the first region's continent; callers elsewhere on it go there.
+            out[region] = ["WORLD"] if n == 0 else [code]
+        return out
