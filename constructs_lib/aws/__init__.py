@@ -6,19 +6,27 @@ Importing this package loads no Azure or GCP code and no prebuilt provider packa
 from __future__ import annotations
 
 from ..core.props import DataStoreProps
+from .budget import Budget, BudgetProps
 from .features import FeatureStore, FeatureStoreProps
 from .keys import Key, KeyProps
+from .monitoring import Monitoring, MonitoringProps
 from .network import Network, NetworkProps
 from .registry import ContainerRegistry, ContainerRegistryProps, ModelRegistry, ModelRegistryProps
+from .routing import Routing, RoutingProps
+from .serving import Endpoint, EndpointProps
 from .storage import DataStore, Recovery
 from .tracking import Tracking, TrackingProps
 from .training import MachineSpec, Training, TrainingProps
 
 __all__ = [
+    "Budget",
+    "BudgetProps",
     "ContainerRegistry",
     "ContainerRegistryProps",
     "DataStore",
     "DataStoreProps",
+    "Endpoint",
+    "EndpointProps",
     "FeatureStore",
     "FeatureStoreProps",
     "Key",
@@ -26,9 +34,13 @@ __all__ = [
     "MachineSpec",
     "ModelRegistry",
     "ModelRegistryProps",
+    "Monitoring",
+    "MonitoringProps",
     "Network",
     "NetworkProps",
     "Recovery",
+    "Routing",
+    "RoutingProps",
     "Tracking",
     "TrackingProps",
     "Training",

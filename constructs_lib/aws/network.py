@@ -131,7 +131,8 @@ class Network(MlopsConstruct):
         network_id: VPC id token (or the given id).
         private_subnet_ids: subnet id tokens (or the given ids), one per zone.
         cidr_block: the VPC CIDR (literal for a created VPC, token for an existing one).
-        endpoint_security_group: the ``aws_security_group`` of the interface endpoints.
+        endpoint_security_group: the ``aws_security_group`` of the interface endpoints, or ``None``
+            when ``interface_endpoints`` is empty.
         endpoints: service -> ``aws_vpc_endpoint`` (``"s3"`` is the gateway endpoint).
         s3_prefix_list_id: token of the S3 gateway endpoint's prefix list (for security group
             egress rules), or ``None`` when no gateway endpoint exists.
@@ -180,27 +181,30 @@ class Network(MlopsConstruct):
         region = region_of_arn(self, "VpcArn", vpc_arn)
         self.region: str = region
 
-        self.endpoint_security_group = Resource(
-            self,
-            "EndpointSecurityGroup",
-            "aws_security_group",
-            provider=provider,
-            name=f"{props.name}-endpoints",
-            description=f"HTTPS from {props.name} to its VPC interface endpoints",
-            vpc_id=self.network_id,
-        )
-        Resource(
-            self,
-            "EndpointHttpsFromVpc",
-            "aws_vpc_security_group_ingress_rule",
-            provider=provider,
-            security_group_id=ref(self.endpoint_security_group, "id"),
-            description="HTTPS from inside the VPC only",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4=self.cidr_block,
-        )
+        # Without interface endpoints there is nothing for the endpoint security group to guard.
+        self.endpoint_security_group: Resource | None = None
+        if services:
+            self.endpoint_security_group = Resource(
+                self,
+                "EndpointSecurityGroup",
+                "aws_security_group",
+                provider=provider,
+                name=f"{props.name}-endpoints",
+                description=f"HTTPS from {props.name} to its VPC interface endpoints",
+                vpc_id=self.network_id,
+            )
+            Resource(
+                self,
+                "EndpointHttpsFromVpc",
+                "aws_vpc_security_group_ingress_rule",
+                provider=provider,
+                security_group_id=ref(self.endpoint_security_group, "id"),
+                description="HTTPS from inside the VPC only",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4=self.cidr_block,
+            )
         if props.existing is None or route_table_ids:
             s3 = Resource(
                 self,
@@ -226,7 +230,7 @@ class Network(MlopsConstruct):
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=self.private_subnet_ids,
-                security_group_ids=[ref(self.endpoint_security_group, "id")],
+                security_group_ids=[ref(self.endpoint_security_group, "id")],  # type: ignore[arg-type]
             )
 
         self.flow_log: Resource | None = None

@@ -8,6 +8,29 @@ Build side wiring (each part only when its spec section is present):
 * grants of the training execution role, and nothing else: read the ``data`` store, write the
   ``artifacts`` store, pull images, register model versions (pending approval), use tracking and
   read its tracker secrets, read the feature store.
+
+Run side wiring (see :func:`_run_side`; each part only when its spec section is present):
+
+* ``serving``: one :class:`~.serving.Endpoint` per endpoint *and region* of the spec (construct id
+  ``endpoint-<name>-<region>``). Regions get providers: the default one (primary), the ``replica``
+  alias (second region, also declared for serving when storage does not replicate) and ``r<i>``
+  aliases beyond. Each region's endpoint runs in a private network of its region: the platform's
+  network in the primary region, else a serving network (``serving-network-<region>``: private
+  subnets, S3 gateway endpoint, flow logs, no interface endpoints; CIDR ``10.<60+i>.0.0/16``).
+  Captured data and the placeholder artifact go to the ``data`` / ``artifacts`` stores' bucket of
+  that region (their replica in the second region); a region without a replica gets a
+  ``serving-store-<region>`` store of its own;
+* ``routing``: one :class:`~.routing.Routing` per endpoint over its regional endpoints (one zone,
+  created by the first; query logs and the DNSSEC key in us-east-1, through a ``us_east_1``
+  provider alias when no region of the spec is us-east-1);
+* ``monitoring``: one :class:`~.monitoring.Monitoring` watching every endpoint (not the
+  zero-traffic alarm of a failover standby), the training compute and every replicated store;
+  endpoint log groups keep ``monitoring.log_retention_days``;
+* ``budget``: a :class:`~.budget.Budget` notifying the monitoring alert topic;
+* outputs ``serving_<endpoint>`` (region -> endpoint name, bootstrap configuration, role ARN),
+  ``routing_<endpoint>_fqdn``, ``routing_name_servers``, ``alert_topic_arn``, ``budget_name``, and
+  ``recovery_<thing>`` (``rpo_minutes``, ``rto_minutes``, ``replica_region``) for serving, the
+  container and model registries and tracking.
 """
 
 from __future__ import annotations
@@ -16,8 +39,15 @@ from typing import Any
 
 from ..core import engine
 from ..core.providers import declare_provider
+from ..core.build_props import NetworkSettings
+from ..core.recovery import Recovery
+from ..core.run_props import BudgetProps
 from ..core.spec import PlatformSpec
+from .budget import Budget
 from .features import FeatureStore, FeatureStoreProps
+from .monitoring import Monitoring, MonitoringProps
+from .routing import Routing, RoutingProps
+from .serving import Endpoint, EndpointProps
 from .network import Network, NetworkProps
 from .registry import ContainerRegistry, ContainerRegistryProps, ModelRegistry, ModelRegistryProps
 from .storage import DataStore, DataStoreProps
@@ -46,7 +76,8 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
     for store in spec.storage.stores:
         props = DataStoreProps(name=spec.resource_name(store), **spec.store_settings())
         stack.stores[store] = DataStore(stack, store, props, replica_provider=replica)
-    _build_side(stack, spec)
+    built = _build_side(stack, spec)
+    _run_side(stack, spec, common, replica, built)
 
 
 def _store(stack: Any, preferred: str) -> DataStore | None:
@@ -54,7 +85,8 @@ def _store(stack: Any, preferred: str) -> DataStore | None:
     return stores.get(preferred) or next(iter(stores.values()), None)
 
 
-def _build_side(stack: Any, spec: PlatformSpec) -> None:
+def _build_side(stack: Any, spec: PlatformSpec) -> dict[str, Any]:
+    """Build-side constructs; returns the ones the run side uses (network, training, registries, tracking)."""
     protect = spec.storage.deletion_protection
     data, artifacts = stack.stores.get("data"), stack.stores.get("artifacts")
 
@@ -149,3 +181,169 @@ def _build_side(stack: Any, spec: PlatformSpec) -> None:
                     "SageMaker feature group per feature group of the spec")
             if training is not None:
                 features.grant_read(training.principal)
+    return {"network": network, "training": training, "containers": containers, "models": models,
+            "tracking": spec.tracking is not None}
+
+
+def _recovery_output(stack: Any, thing: str, rec: Recovery, description: str) -> None:
+    _output(
+        stack,
+        f"recovery_{thing}",
+        {"rpo_minutes": rec.rpo_minutes, "rto_minutes": rec.rto_minutes, "replica_region": rec.replica_region},
+        description,
+    )
+
+
+def _run_side(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: Any, built: dict[str, Any]) -> None:
+    """Serving in every region, routing, monitoring, budget and the recovery outputs."""
+    no_copy = Recovery(rpo_minutes=None, rto_minutes=None, replica_region=None)
+    if built["containers"] is not None:
+        _recovery_output(stack, "container_registry", no_copy,
+                         "ECR repositories are regional and not replicated: rebuild images from source after a regional loss")
+        _recovery_output(stack, "model_registry", no_copy,
+                         "The SageMaker model package group is regional metadata; model artifacts follow the artifacts store")
+    if built["tracking"]:
+        _recovery_output(stack, "tracking", no_copy,
+                         "SageMaker MLflow metadata is regional; its artifacts follow the artifacts store")
+
+    endpoints: dict[str, list[Endpoint]] = {}
+    if spec.serving is not None:
+        endpoints = _serving(stack, spec, common, replica, built)
+
+    first_zone = None
+    routings: dict[str, Routing] = {}
+    if spec.routing is not None and endpoints:
+        us_east_1 = None
+        if spec.primary_region != "us-east-1":
+            us_east_1 = stack.region_providers.get("us-east-1") or declare_provider(
+                stack, "aws", alias="us_east_1", region="us-east-1", **common
+            )
+        for name, regional in endpoints.items():
+            routing = Routing(
+                stack,
+                f"routing-{name}",
+                RoutingProps(name=name, **spec.routing.model_dump()),
+                endpoints=regional,
+                us_east_1=us_east_1,
+                zone=first_zone,
+            )
+            first_zone = first_zone or routing.zone
+            routings[name] = routing
+            _output(stack, f"routing_{name}_fqdn", routing.fqdn, f"DNS name of endpoint {name} (CNAME to the chosen region's SageMaker runtime)")
+        stack.routing = routings
+        _output(stack, "routing_name_servers", first_zone.ref_list("name_servers"),
+                f"Name servers of {spec.routing.domain}: delegate to them from the parent zone")
+    for name, regional in endpoints.items():
+        rec = routings[name].recovery if name in routings else no_copy
+        _recovery_output(stack, f"serving_{name}", rec,
+                         f"Endpoint {name}: no data to lose (RPO null); RTO = health-checked DNS failover (null without routing)")
+
+    if spec.monitoring is not None:
+        monitoring = Monitoring(
+            stack,
+            "monitoring",
+            MonitoringProps(name=spec.resource_name("monitoring"), region=spec.primary_region,
+                            **spec.monitoring.model_dump()),
+        )
+        _output(stack, "alert_topic_arn", monitoring.alert_target, "SNS alert topic (confirm the email subscriptions)")
+        failover = spec.routing is not None and spec.routing.policy == "failover"
+        for regional in endpoints.values():
+            for endpoint in regional:
+                standby = failover and endpoint.region != spec.primary_region
+                monitoring.watch_endpoint(endpoint, expect_traffic=not standby)
+        if built["training"] is not None:
+            monitoring.watch_training(built["training"])
+        for store in stack.stores.values():
+            monitoring.watch_store(store)
+        stack.monitoring = monitoring
+        if spec.budget is not None:
+            budget = Budget(
+                stack,
+                "budget",
+                BudgetProps(name=spec.resource_name("budget"), **spec.budget.model_dump()),
+                alert_target_id=monitoring.alert_target,
+            )
+            _output(stack, "budget_name", budget.budget_name, "AWS Budget of the platform")
+            stack.budget = budget
+
+
+def _serving(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: Any, built: dict[str, Any]) -> dict[str, list[Endpoint]]:
+    """One endpoint per spec endpoint and region; returns endpoint name -> regional endpoints (primary first)."""
+    assert spec.serving is not None
+    providers: dict[str, Any] = {spec.primary_region: None}
+    for i, region in enumerate(spec.regions[1:], start=1):
+        if i == 1:
+            providers[region] = replica or declare_provider(stack, "aws", alias="replica", region=region, **common)
+        else:
+            providers[region] = declare_provider(stack, "aws", alias=f"r{i}", region=region, **common)
+    stack.region_providers = providers
+
+    data = stack.stores.get("data") or next(iter(stack.stores.values()))
+    artifacts = stack.stores.get("artifacts") or data
+    retention = spec.monitoring.log_retention_days if spec.monitoring is not None else 365
+    protect = spec.storage.deletion_protection
+    out: dict[str, list[Endpoint]] = {e.name: [] for e in spec.serving.endpoints}
+    for i, region in enumerate(spec.regions):
+        provider = providers[region]
+        network = built["network"] if i == 0 else None
+        if network is None:
+            network = Network(
+                stack,
+                f"serving-network-{region}",
+                NetworkProps(
+                    name=spec.resource_name("serving-net", region),
+                    zone_names=[f"{region}{z}" for z in "ab"],
+                    interface_endpoints=[],
+                    **NetworkSettings(cidr=f"10.{60 + i}.0.0/16", zones=2).model_dump(),
+                ),
+                provider=provider,
+            )
+        capture_store, artifact_store = data, artifacts
+        if i > 0 and region != spec.replica_region:
+            store = DataStore(
+                stack,
+                f"serving-store-{region}",
+                DataStoreProps(
+                    name=spec.resource_name("serving", region),
+                    versioning=spec.storage.versioning,
+                    lifecycle=spec.storage.lifecycle,
+                    encryption=spec.storage.encryption,
+                    deletion_protection=protect,
+                    access_logging=spec.storage.access_logging,
+                ),
+                provider=provider,
+            )
+            capture_store = artifact_store = store
+        for settings in spec.serving.endpoints:
+            endpoint = Endpoint(
+                stack,
+                f"endpoint-{settings.name}-{region}",
+                EndpointProps(
+                    **{**settings.model_dump(), "name": spec.resource_name(settings.name, max_length=32)},
+                    region=region,
+                    log_retention_days=retention,
+                ),
+                capture_store=capture_store,
+                artifact_store=artifact_store,
+                network=network,
+                provider=provider,
+                images=built["containers"],
+            )
+            out[settings.name].append(endpoint)
+    for name, regional in out.items():
+        _output(
+            stack,
+            f"serving_{name}",
+            {
+                e.region: {
+                    "endpoint_name": e.endpoint_name,
+                    "bootstrap_config": e.bootstrap_config_name,
+                    "role_arn": e.principal_arn,
+                    "capture_uri": e.capture_uri,
+                }
+                for e in regional
+            },
+            f"Endpoint {name} per region: the pipeline deploys models with role_arn and a copy of bootstrap_config",
+        )
+    stack.endpoints = {name: {e.region: e for e in regional} for name, regional in out.items()}
+    return out

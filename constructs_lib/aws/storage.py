@@ -58,6 +58,7 @@ __all__ = [
     "ACCESS_LOG_PREFIX",
     "DEFAULT_ACCESS_LOG_RETENTION_DAYS",
     "DEFAULT_REPLICA_RTO_MINUTES",
+    "REPLICATION_RULE_ID",
     "DataStore",
     "DataStoreProps",
     "Recovery",
@@ -70,6 +71,8 @@ DEFAULT_ACCESS_LOG_RETENTION_DAYS = 365
 DEFAULT_REPLICA_RTO_MINUTES = 60
 #: Key prefix of server access log objects in the log bucket.
 ACCESS_LOG_PREFIX = "access-logs/"
+#: Id of the one replication rule (the ``RuleId`` dimension of S3 replication metrics).
+REPLICATION_RULE_ID = "replicate-everything"
 #: S3 Replication Time Control replicates 99.99% of objects within this many minutes (fixed by AWS).
 RTC_MINUTES = 15
 
@@ -333,7 +336,7 @@ class DataStore(MlopsConstruct):
             role=ref(role, "arn"),
             rule=[
                 {
-                    "id": "replicate-everything",
+                    "id": REPLICATION_RULE_ID,
                     "priority": 1,
                     "status": "Enabled",
                     "filter": {"prefix": ""},

@@ -407,14 +407,17 @@ def load_spec(path: str | Path) -> PlatformSpec:
 
 
 def spec_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Spec files named by ``paths``: files as given, folders expanded to their ``*.yaml``/``*.yml``."""
+    """Spec files named by ``paths``: files as given, folders expanded to their ``*.yaml``/``*.yml``
+    (or, for a folder of folders such as ``examples/``, to those of its subfolders)."""
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             found = sorted([*p.glob("*.yaml"), *p.glob("*.yml")])
+            if not found:  # a folder of example folders, e.g. `examples/`
+                found = sorted([*p.glob("*/*.yaml"), *p.glob("*/*.yml")])
             if not found:
-                raise SpecError(f"{p}: folder holds no *.yaml spec")
+                raise SpecError(f"{p}: folder holds no *.yaml spec (nor do its subfolders)")
             out.extend(found)
         elif p.exists():
             out.append(p)

@@ -54,17 +54,26 @@ def test_billing_account_required() -> None:
         props(thresholds_percent=[80, 80])
 
 
-def test_platform_skips_budget_without_billing_account() -> None:
+def test_platform_builds_budget_in_the_billing_account(tmp_path) -> None:
     from pathlib import Path
 
+    import pytest
+
     from constructs_lib.core import engine
+    from constructs_lib.core.errors import SpecError
     from constructs_lib.core.spec import load_spec
     from constructs_lib.core.synth import stack_document
     from constructs_lib.platform import build_stack
 
-    spec = load_spec(Path(__file__).resolve().parents[3] / "examples" / "multi-region-serving" / "gcp.yaml")
+    path = Path(__file__).resolve().parents[3] / "examples" / "multi-region-serving" / "gcp.yaml"
+    spec = load_spec(path)
     stack = build_stack(engine.App(), spec)
     doc = stack_document(stack)
-    assert stack.budget is None and "google_billing_budget" not in doc["resource"]
-    assert doc["output"]["budget_status"]["value"] == "skipped: set gcp.billing_account"
+    (budget,) = doc["resource"]["google_billing_budget"].values()
+    assert budget["billing_account"] == spec.gcp.billing_account
     assert doc["output"]["recovery_serving"]["value"]["rto_minutes"] == 4
+    # Without a billing account the spec itself is refused, naming the field.
+    bad = tmp_path / "no_billing.yaml"
+    bad.write_text(path.read_text().replace("  billing_account: 012345-6789AB-CDEF01", ""))
+    with pytest.raises(SpecError, match="gcp.billing_account"):
+        load_spec(bad)
