@@ -17,8 +17,13 @@ from .serving import Endpoint, EndpointProps
 from .storage import DataStore, Recovery
 from .tracking import Tracking, TrackingProps
 from .training import MachineSpec, Training, TrainingProps
+from .pipelines import Pipeline, PipelineProps
+from .retraining import Retraining, RetrainingProps
+from .airflow import Airflow, AirflowProps
 
 __all__ = [
+    "Airflow",
+    "AirflowProps",
     "Budget",
     "BudgetProps",
     "ContainerRegistry",
@@ -38,7 +43,11 @@ __all__ = [
     "MonitoringProps",
     "Network",
     "NetworkProps",
+    "Pipeline",
+    "PipelineProps",
     "Recovery",
+    "Retraining",
+    "RetrainingProps",
     "Routing",
     "RoutingProps",
     "Tracking",

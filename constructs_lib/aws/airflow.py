@@ -45,10 +45,10 @@ from ..core import engine
 from ..core.automation_props import AirflowProps as CoreAirflowProps
 from ..core.construct import MlopsConstruct
 from ..core.naming import bucket_name
-from ..core.props import KeyProps
 from ..core.resource import DataSource, Resource
 from . import _iam
 from ._iam import allow, ref
+from ._keys import own_key
 from .keys import Key
 from .network import Network, NetworkProps
 from .storage import DataStore
@@ -165,21 +165,15 @@ class Airflow(MlopsConstruct):
         partition = _iam.partition(self, provider)
 
         # ---- key
-        self.key: Key | None = None
-        key_arn = props.encryption.key_id
-        if key_arn is None:
-            self.key = Key(
-                self,
-                "Key",
-                KeyProps.for_encryption(
-                    f"{name}-mwaa",
-                    props.encryption,
-                    description=f"Encrypts MWAA environment {name} and its logs",
-                    deletion_protection=False,
-                ),
-                provider=provider,
-            )
-            key_arn = self.key.key_id
+        self.key: Key | None
+        self.key, key_arn = own_key(
+            self,
+            props.encryption,
+            f"{name}-mwaa",
+            f"Encrypts MWAA environment {name} and its logs",
+            deletion_protection=False,
+            provider=provider,
+        )
         self.key_id: str = key_arn
         # The DAG bucket's region (the environment's own key ARN would make its key policy depend on itself).
         region = ref(dags_store.resource, "region")

@@ -29,10 +29,10 @@ from pydantic import Field
 from ..core import engine
 from ..core.build_props import FeatureStoreProps as CoreFeatureStoreProps
 from ..core.construct import MlopsConstruct
-from ..core.props import KeyProps
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, allow, grant_id, kms_statement, ref
+from ._keys import own_key
 from .keys import Key
 from .storage import DataStore
 
@@ -106,21 +106,14 @@ class FeatureStore(MlopsConstruct):
         self.key: Key | None = None
         self.key_id: str | None = None
         if props.online:
-            key_arn = props.encryption.key_id
-            if key_arn is None:
-                self.key = Key(
-                    self,
-                    "Key",
-                    KeyProps.for_encryption(
-                        f"{props.name}-online",
-                        props.encryption,
-                        description=f"Encrypts the online feature store of {props.name}",
-                        deletion_protection=protect,
-                    ),
-                    provider=provider,
-                )
-                key_arn = self.key.key_id
-            self.key_id = key_arn
+            self.key, self.key_id = own_key(
+                self,
+                props.encryption,
+                f"{props.name}-online",
+                f"Encrypts the online feature store of {props.name}",
+                deletion_protection=protect,
+                provider=provider,
+            )
         self.role: Resource = _iam.service_role(
             self,
             "Role",

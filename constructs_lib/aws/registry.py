@@ -42,10 +42,10 @@ from ..core import engine
 from ..core.build_props import ContainerRegistryProps as CoreContainerRegistryProps
 from ..core.build_props import ModelRegistryProps as CoreModelRegistryProps
 from ..core.construct import MlopsConstruct
-from ..core.props import KeyProps
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, allow, grant_id, policy_document, ref
+from ._keys import own_key
 from .keys import Key
 
 __all__ = ["ContainerRegistry", "ContainerRegistryProps", "ModelRegistry", "ModelRegistryProps"]
@@ -105,21 +105,15 @@ class ContainerRegistry(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         protect = bool(getattr(props, "deletion_protection", True))
-        self.key: Key | None = None
-        key_arn = props.encryption.key_id
-        if key_arn is None:
-            self.key = Key(
-                self,
-                "Key",
-                KeyProps.for_encryption(
-                    f"{props.name}-images",
-                    props.encryption,
-                    description=f"Encrypts the container images of {props.name}",
-                    deletion_protection=protect,
-                ),
-                provider=provider,
-            )
-            key_arn = self.key.key_id
+        self.key: Key | None
+        self.key, key_arn = own_key(
+            self,
+            props.encryption,
+            f"{props.name}-images",
+            f"Encrypts the container images of {props.name}",
+            deletion_protection=protect,
+            provider=provider,
+        )
         self.key_id: str = key_arn
         lifecycle = json.dumps(
             {

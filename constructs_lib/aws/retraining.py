@@ -46,10 +46,11 @@ from ..core import engine
 from ..core.automation_props import RetrainingProps as CoreRetrainingProps
 from ..core.automation_props import cron_fields
 from ..core.construct import MlopsConstruct
-from ..core.props import EncryptionProps, KeyProps
+from ..core.props import EncryptionProps
 from ..core.resource import Resource
 from . import _iam
 from ._iam import allow, policy_document, ref, region_of_arn
+from ._keys import own_key
 from .keys import Key
 from .pipelines import Pipeline
 from .storage import DataStore
@@ -259,21 +260,15 @@ class Retraining(MlopsConstruct):
         self._partition = _iam.partition(self, provider)
         self._region = region_of_arn(self, "PipelineArn", pipeline.pipeline_arn)
 
-        self.key: Key | None = None
-        key_arn = props.encryption.key_id
-        if key_arn is None:
-            self.key = Key(
-                self,
-                "Key",
-                KeyProps.for_encryption(
-                    props.name,
-                    props.encryption,
-                    description=f"Encrypts the retraining schedule and dead-letter queue of {props.name}",
-                    deletion_protection=False,
-                ),
-                provider=provider,
-            )
-            key_arn = self.key.key_id
+        self.key: Key | None
+        self.key, key_arn = own_key(
+            self,
+            props.encryption,
+            props.name,
+            f"Encrypts the retraining schedule and dead-letter queue of {props.name}",
+            deletion_protection=False,
+            provider=provider,
+        )
         self.key_id: str = key_arn
 
         self.dead_letter_queue: Resource | None = None

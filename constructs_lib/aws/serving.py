@@ -69,12 +69,12 @@ from pydantic import Field, field_validator
 from ..core import engine
 from ..core.acknowledge import Acknowledge
 from ..core.construct import MlopsConstruct
-from ..core.props import KeyProps
 from ..core.recovery import Recovery
 from ..core.resource import Resource
 from ..core.run_props import EndpointProps as CoreEndpointProps
 from . import _iam
 from ._iam import allow, kms_statement, ref
+from ._keys import own_key
 from .keys import Key
 from .network import Network
 from .registry import ContainerRegistry
@@ -373,22 +373,18 @@ class Endpoint(MlopsConstruct):
         self.variant_name: str = VARIANT_NAME
 
         # ---- key and log group
-        self.key: Key | None = None
-        key_arn = props.encryption.key_id
         log_group_name = f"/aws/sagemaker/Endpoints/{name}"
         log_group_arn = f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}"
-        if key_arn is None:
-            self.key = Key(
-                self,
-                "Key",
-                KeyProps.for_encryption(
-                    f"{name}-endpoint",
-                    props.encryption,
-                    description=f"Encrypts the volumes and logs of endpoint {name} in {region}",
-                    deletion_protection=False,
-                ),
-                provider=provider,
-            )
+        self.key: Key | None
+        self.key, key_arn = own_key(
+            self,
+            props.encryption,
+            f"{name}-endpoint",
+            f"Encrypts the volumes and logs of endpoint {name} in {region}",
+            deletion_protection=False,
+            provider=provider,
+        )
+        if self.key is not None:
             self.key.add_to_resource_policy(
                 {
                     "Sid": "CloudWatchLogsOfThisEndpointOnly",
@@ -399,7 +395,6 @@ class Endpoint(MlopsConstruct):
                     "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
                 }
             )
-            key_arn = self.key.key_id
         self.key_id: str = key_arn
         self.log_group: Resource = Resource(
             self,

@@ -52,6 +52,7 @@ from ..core.recovery import Recovery
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, grant_id, kms_statement, policy_document, ref, role_name
+from ._keys import own_key
 from .keys import Key, KeyProps
 
 __all__ = [
@@ -150,20 +151,15 @@ class DataStore(MlopsConstruct):
 
         account_id = _iam.account_id(self, provider)
 
-        self.key: Key | None = None
-        if key_arn is None:
-            self.key = Key(
-                self,
-                "Key",
-                KeyProps.for_encryption(
-                    props.name,
-                    props.encryption,
-                    description=f"Encrypts the objects of data store {props.name}",
-                    deletion_protection=props.deletion_protection,
-                ),
-                provider=provider,
-            )
-            key_arn = self.key.key_id
+        self.key: Key | None
+        self.key, key_arn = own_key(
+            self,
+            props.encryption,
+            props.name,
+            f"Encrypts the objects of data store {props.name}",
+            deletion_protection=props.deletion_protection,
+            provider=provider,
+        )
         self.key_id: str = key_arn
 
         logs: _AccessLogs | None = None

@@ -36,10 +36,10 @@ from ..core import engine
 from ..core.acknowledge import Acknowledge
 from ..core.build_props import TrackingProps as CoreTrackingProps
 from ..core.construct import MlopsConstruct
-from ..core.props import KeyProps
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, allow, grant_id, kms_statement, ref
+from ._keys import own_key
 from .keys import Key
 from .storage import DataStore
 
@@ -153,19 +153,15 @@ class Tracking(MlopsConstruct):
         self.secrets: dict[str, Resource] = {}
         self.key: Key | None = None
         key_arn = props.encryption.key_id
-        if props.saas_trackers and key_arn is None:
-            self.key = Key(
+        if props.saas_trackers:
+            self.key, key_arn = own_key(
                 self,
-                "Key",
-                KeyProps.for_encryption(
-                    f"{name}-secrets",
-                    props.encryption,
-                    description=f"Encrypts the tracker secrets of {name}",
-                    deletion_protection=bool(getattr(props, "deletion_protection", True)),
-                ),
+                props.encryption,
+                f"{name}-secrets",
+                f"Encrypts the tracker secrets of {name}",
+                deletion_protection=bool(getattr(props, "deletion_protection", True)),
                 provider=provider,
             )
-            key_arn = self.key.key_id
         self.key_id: str | None = key_arn
         window = int(getattr(props, "secret_recovery_window_days", 30))
         for tracker in props.saas_trackers:

@@ -63,10 +63,11 @@ from ..core import engine
 from ..core.build_props import TrainingPoolSettings
 from ..core.build_props import TrainingProps as CoreTrainingProps
 from ..core.construct import MlopsConstruct
-from ..core.props import KeyProps, Model
+from ..core.props import Model
 from ..core.resource import Resource
 from . import _iam
 from ._iam import allow, ref
+from ._keys import own_key
 from .keys import Key
 from .network import Network
 
@@ -217,20 +218,16 @@ class Training(MlopsConstruct):
         name = props.name
 
         # ---- key for node disks
-        self.key: Key | None = None
-        key_arn = props.encryption.key_id
-        if key_arn is None:
-            self.key = Key(
-                self,
-                "Key",
-                KeyProps.for_encryption(
-                    f"{name}-disks",
-                    props.encryption,
-                    description=f"Encrypts the node disks of training compute {name}",
-                    deletion_protection=False,
-                ),
-                provider=provider,
-            )
+        self.key: Key | None
+        self.key, key_arn = own_key(
+            self,
+            props.encryption,
+            f"{name}-disks",
+            f"Encrypts the node disks of training compute {name}",
+            deletion_protection=False,
+            provider=provider,
+        )
+        if self.key is not None:
             self.key.add_to_resource_policy(
                 {
                     "Sid": "EbsVolumesOfThisAccountThroughEc2",
@@ -251,7 +248,6 @@ class Training(MlopsConstruct):
                     },
                 }
             )
-            key_arn = self.key.key_id
         self.key_id: str = key_arn
 
         # ---- the one execution identity

@@ -13,6 +13,8 @@ from .serving import Endpoint, EndpointProps
 from .storage import DataStore, DataStoreProps, Recovery
 from .tracking import Tracking, TrackingProps, Workspace, WorkspaceProps
 from .training import Training, TrainingProps
+from .pipelines import Pipeline, PipelineProps
+from .retraining import Retraining, RetrainingProps
 
 __all__ = [
     "Budget",
@@ -33,9 +35,15 @@ __all__ = [
     "MonitoringProps",
     "Network",
     "NetworkProps",
+    "Pipeline",
+    "PipelineProps",
     "Recovery",
+    "Retraining",
+    "RetrainingProps",
     "Routing",
     "RoutingProps",
+    "Tracking",
+    "TrackingProps",
     "Training",
     "TrainingProps",
     "Workspace",

@@ -6,7 +6,7 @@ from ..core import engine
 from ..core.naming import short_hash
 from ..core.resource import DataSource, Resource
 
-__all__ = ["PRINCIPAL_TYPES", "attr", "custom_role", "role_assignment"]
+__all__ = ["PRINCIPAL_TYPES", "attr", "custom_role", "key_identity", "role_assignment"]
 
 
 def attr(element: Resource | DataSource, attribute: str) -> str:
@@ -103,3 +103,44 @@ def custom_role(
         assignable_scopes=[target],
         permissions=[{"actions": sorted(actions), "data_actions": sorted(data_actions) if data_actions else None}],
     )
+
+
+def key_identity(
+    scope: engine.Construct,
+    *,
+    name: str,
+    resource_group_name: str,
+    location: str,
+    key_scope: str,
+    description: str,
+    provider: engine.TerraformProvider | None,
+) -> tuple[Resource, Resource]:
+    """A user-assigned identity [Identity] that may wrap and unwrap data keys with the key at
+    ``key_scope`` ("Key Vault Crypto Service Encryption User" [KeyAccess]).
+
+    Returns ``(identity, key_access)``; make the resource that uses the key depend on
+    ``key_access``.
+    """
+    from .keys import CRYPTO_SERVICE_ENCRYPTION_USER_ROLE  # keys imports this module
+
+    identity = Resource(
+        scope,
+        "Identity",
+        "azurerm_user_assigned_identity",
+        provider=provider,
+        name=name,
+        resource_group_name=resource_group_name,
+        location=location,
+    )
+    key_access = Resource(
+        scope,
+        "KeyAccess",
+        "azurerm_role_assignment",
+        provider=provider,
+        scope=key_scope,
+        role_definition_name=CRYPTO_SERVICE_ENCRYPTION_USER_ROLE,
+        principal_id=attr(identity, "principal_id"),
+        principal_type="ServicePrincipal",
+        description=description,
+    )
+    return identity, key_access

@@ -49,8 +49,8 @@ from ..core.construct import MlopsConstruct
 from ..core.naming import bucket_name, compact_name, short_hash
 from ..core.props import EncryptionProps
 from ..core.resource import DataSource, Resource
-from ._common import attr, custom_role, role_assignment
-from .keys import CRYPTO_SERVICE_ENCRYPTION_USER_ROLE, Key, KeyProps
+from ._common import attr, custom_role, key_identity, role_assignment
+from .keys import Key, KeyProps
 
 if TYPE_CHECKING:
     from .network import PrivateEndpoints
@@ -184,20 +184,14 @@ class ContainerRegistry(MlopsConstruct):
             key_id, key_scope = self.key.key_id, self.key.resource_id
         else:
             key_id, key_scope = props.encryption.key_id, props.key_resource_id
-        self.identity = Resource(
-            self, "Identity", "azurerm_user_assigned_identity", provider=provider,
-            name=f"id-{props.name}-registry", resource_group_name=rg, location=location,
-        )
-        key_access = Resource(
+        self.identity, key_access = key_identity(
             self,
-            "KeyAccess",
-            "azurerm_role_assignment",
-            provider=provider,
-            scope=key_scope,
-            role_definition_name=CRYPTO_SERVICE_ENCRYPTION_USER_ROLE,
-            principal_id=attr(self.identity, "principal_id"),
-            principal_type="ServicePrincipal",
+            name=f"id-{props.name}-registry",
+            resource_group_name=rg,
+            location=location,
+            key_scope=key_scope,
             description="Container registry identity wraps and unwraps its data keys",
+            provider=provider,
         )
         self.resource = Resource(
             self,

@@ -49,8 +49,8 @@ from ..core.naming import compact_name, short_hash
 from ..core.recovery import Recovery
 from ..core.props import DataStoreProps as _CoreDataStoreProps
 from ..core.resource import Resource
-from ._common import attr, role_assignment
-from .keys import CRYPTO_SERVICE_ENCRYPTION_USER_ROLE, Key, KeyProps
+from ._common import attr, key_identity, role_assignment
+from .keys import Key, KeyProps
 
 if TYPE_CHECKING:
     from .network import PrivateEndpoints
@@ -323,25 +323,14 @@ class DataStore(MlopsConstruct):
             self.key_id = props.encryption.key_id
             key_scope = props.key_resource_id  # type: ignore[assignment]  # validated with key_id
 
-        self.identity = Resource(
+        self.identity, key_access = key_identity(
             self,
-            "Identity",
-            "azurerm_user_assigned_identity",
-            provider=provider,
             name=f"id-{props.name}-storage",
             resource_group_name=rg,
             location=location,
-        )
-        key_access = Resource(
-            self,
-            "KeyAccess",
-            "azurerm_role_assignment",
-            provider=provider,
-            scope=key_scope,
-            role_definition_name=CRYPTO_SERVICE_ENCRYPTION_USER_ROLE,
-            principal_id=attr(self.identity, "principal_id"),
-            principal_type="ServicePrincipal",
+            key_scope=key_scope,
             description="Storage account identity wraps and unwraps its data keys",
+            provider=provider,
         )
 
         hns = props.hierarchical_namespace

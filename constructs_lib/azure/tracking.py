@@ -35,8 +35,8 @@ from ..core.construct import MlopsConstruct
 from ..core.naming import bucket_name
 from ..core.props import EncryptionProps, Model
 from ..core.resource import DataSource, Resource
-from ._common import attr, custom_role, role_assignment
-from .keys import CRYPTO_SERVICE_ENCRYPTION_USER_ROLE, Key, KeyProps, key_vault, vault_name
+from ._common import attr, custom_role, key_identity, role_assignment
+from .keys import Key, KeyProps, key_vault, vault_name
 
 if TYPE_CHECKING:
     from .network import PrivateEndpoints
@@ -241,25 +241,14 @@ class Workspace(MlopsConstruct):
             key_id = props.encryption.key_id
             key_scope, vault_id = props.key_resource_id, props.key_vault_id  # validated together
 
-        self.identity = Resource(
+        self.identity, key_access = key_identity(
             self,
-            "Identity",
-            "azurerm_user_assigned_identity",
-            provider=provider,
             name=f"id-{props.name}-workspace",
             resource_group_name=rg,
             location=location,
-        )
-        key_access = Resource(
-            self,
-            "KeyAccess",
-            "azurerm_role_assignment",
-            provider=provider,
-            scope=key_scope,
-            role_definition_name=CRYPTO_SERVICE_ENCRYPTION_USER_ROLE,
-            principal_id=attr(self.identity, "principal_id"),
-            principal_type="ServicePrincipal",
+            key_scope=key_scope,
             description="Machine learning workspace identity wraps and unwraps its data keys",
+            provider=provider,
         )
         feature_store = None
         if props.feature_store_connections is not None:

@@ -16,9 +16,14 @@ from .serving import Endpoint, EndpointProps
 from .storage import DataStore, DataStoreProps, Recovery
 from .tracking import Tracking, TrackingProps
 from .training import Accelerator, Training, TrainingProps
+from .pipelines import Pipeline, PipelineProps
+from .retraining import Retraining, RetrainingProps
+from .airflow import Airflow, AirflowProps
 
 __all__ = [
     "Accelerator",
+    "Airflow",
+    "AirflowProps",
     "Budget",
     "BudgetProps",
     "ContainerRegistry",
@@ -37,7 +42,11 @@ __all__ = [
     "MonitoringProps",
     "Network",
     "NetworkProps",
+    "Pipeline",
+    "PipelineProps",
     "Recovery",
+    "Retraining",
+    "RetrainingProps",
     "Routing",
     "RoutingProps",
     "Tracking",
