@@ -35,9 +35,12 @@ def test_synth_hcl(tmp_path: Path) -> None:
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert manifest["stacks"]["reference-gcp"]["synthesizedStackPath"].endswith("cdk.tf")
     terraform = shutil.which("terraform")
-    if terraform:  # terraform parses the HCL (fmt needs no providers)
-        proc = subprocess.run([terraform, "fmt", "-"], input=text, capture_output=True, text=True, check=False)
-        assert proc.returncode == 0, proc.stderr
+    if terraform:  # terraform parses the HCL of every reference stack (fmt needs no providers)
+        res = runner.invoke(app, ["synth", str(ROOT / "examples/reference"), "--out", str(tmp_path / "all"), "--hcl"])
+        assert res.exit_code == 0, res.output
+        for tf in sorted((tmp_path / "all" / "stacks").glob("*/cdk.tf")):
+            proc = subprocess.run([terraform, "fmt", "-"], input=tf.read_text(), capture_output=True, text=True, check=False)
+            assert proc.returncode == 0, f"{tf.parent.name}: {proc.stderr}"
 
 
 def test_bad_spec_gives_one_readable_error(tmp_path: Path) -> None:

@@ -18,15 +18,60 @@ from .schema import schemas_for
 __all__ = ["to_hcl"]
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-_WHOLE_EXPR = re.compile(r"^\$\{([^{}\"]+)\}$")
 _RAW_META = ("depends_on", "provider")
 
 
+def _segments(value: str) -> list[tuple[bool, str]]:
+    """Split a Terraform template into (is_expression, text) parts; ``${...}`` may nest braces and quotes."""
+    parts: list[tuple[bool, str]] = []
+    i = 0
+    literal = ""
+    while i < len(value):
+        if value.startswith("${", i):
+            depth, j, quote = 0, i + 2, False
+            while j < len(value):
+                c = value[j]
+                if quote:
+                    if c == "\\":
+                        j += 1
+                    elif c == '"':
+                        quote = False
+                elif c == '"':
+                    quote = True
+                elif c == "{":
+                    depth += 1
+                elif c == "}":
+                    if depth == 0:
+                        break
+                    depth -= 1
+                j += 1
+            if j >= len(value):  # unbalanced: keep the rest literally
+                literal += value[i:]
+                break
+            if literal:
+                parts.append((False, literal))
+                literal = ""
+            parts.append((True, value[i + 2 : j]))
+            i = j + 1
+        else:
+            literal += value[i]
+            i += 1
+    if literal:
+        parts.append((False, literal))
+    return parts
+
+
 def _string(value: str) -> str:
-    match = _WHOLE_EXPR.match(value)
-    if match:
-        return match.group(1)
-    return json.dumps(value).replace("%{", "%%{")
+    parts = _segments(value)
+    if len(parts) == 1 and parts[0][0]:
+        return parts[0][1]  # a single expression: write it bare
+    out = []
+    for is_expr, text in parts:
+        if is_expr:
+            out.append("${" + text + "}")  # expressions keep their own quotes
+        else:
+            out.append(json.dumps(text)[1:-1].replace("%{", "%%{"))
+    return '"' + "".join(out) + '"'
 
 
 def _key(key: str) -> str:
