@@ -222,7 +222,7 @@ def _run_side(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: A
             routing = Routing(
                 stack,
                 f"routing-{name}",
-                RoutingProps(name=spec.resource_name(name), **spec.routing.model_dump()),
+                RoutingProps(name=name, **spec.routing.model_dump()),
                 endpoints=regional,
                 us_east_1=us_east_1,
                 zone=first_zone,

@@ -45,6 +45,7 @@ from ..core import engine
 from ..core.construct import MlopsConstruct
 from ..core.props import KeyProps
 from ..core.recovery import Recovery
+from ..core.naming import short_hash
 from ..core.resource import Resource
 from ..core.run_props import RoutingProps as CoreRoutingProps
 from . import _iam
@@ -254,7 +255,11 @@ class Routing(MlopsConstruct):
             key = Key(
                 self,
                 "QueryLogKey",
-                KeyProps(name=f"{props.name}-dns-query-logs", description=f"Encrypts DNS query logs of {props.domain}"),
+                KeyProps(
+                    # The domain's hash keeps the alias unique per zone within an account.
+                    name=f"{props.name}-dns-query-logs-{short_hash(props.domain)}",
+                    description=f"Encrypts DNS query logs of {props.domain}",
+                ),
                 provider=logs_provider,
             )
             key.add_to_resource_policy(
