@@ -60,13 +60,20 @@ def _stacks(app: Any) -> list[Any]:
     return [c for c in app.node.children if isinstance(c, engine.TerraformStack)]
 
 
-def _registry(app: Any, attr: str) -> dict[str, dict[str, str]]:
-    """Construct path -> what ``Tags`` / ``Acknowledge`` stored on that construct."""
-    out: dict[str, dict[str, str]] = {}
+def _registries(app: Any, *attrs: str) -> list[dict[str, dict[str, str]]]:
+    """For each of ``attrs``: construct path -> what ``Tags`` / ``Acknowledge`` stored there.
+
+    One walk of the construct tree serves every attribute, and each construct's path (an engine
+    call) is read at most once.
+    """
+    out: list[dict[str, dict[str, str]]] = [{} for _ in attrs]
     for node in app.node.find_all():
-        value = getattr(node, attr, None)
-        if value:
-            out[node.node.path] = value
+        values = [getattr(node, attr, None) for attr in attrs]
+        if any(values):
+            path = node.node.path
+            for registry, value in zip(out, values):
+                if value:
+                    registry[path] = value
     return out
 
 
@@ -139,7 +146,8 @@ def stack_document(stack: Any) -> dict[str, Any]:
     Handy in tests of constructs: ``doc = stack_document(stack)``.
     """
     doc = json.loads(json.dumps(stack.to_terraform()))
-    _apply_tags(doc, _registry(stack.node.root, "_mlops_tags"))
+    (tags,) = _registries(stack.node.root, "_mlops_tags")
+    _apply_tags(doc, tags)
     return doc
 
 
@@ -158,8 +166,7 @@ def synth_app(app: Any, *, progress: Progress | None = None, validate_first: boo
     """
     say = progress or (lambda _msg: None)
     stacks = _stacks(app)
-    tags = _registry(app, "_mlops_tags")
-    acks = _registry(app, "_mlops_acknowledgements")
+    tags, acks = _registries(app, "_mlops_tags", "_mlops_acknowledgements")
     names = [stack.node.id for stack in stacks]
 
     def check(docs: Mapping[str, dict[str, Any]]) -> None:
