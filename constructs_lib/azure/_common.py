@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core import engine
 from ..core.naming import short_hash
 from ..core.resource import DataSource, Resource
 
-__all__ = ["PRINCIPAL_TYPES", "attr", "custom_role", "key_identity", "role_assignment"]
+__all__ = [
+    "own_key","PRINCIPAL_TYPES", "attr", "custom_role", "key_identity", "role_assignment"]
 
 
 def attr(element: Resource | DataSource, attribute: str) -> str:
@@ -144,3 +147,37 @@ def key_identity(
         description=description,
     )
     return identity, key_access
+
+
+def own_key(
+    scope: engine.Construct,
+    props: Any,
+    *,
+    log_analytics_workspace_id: str | None,
+    provider: engine.TerraformProvider | None,
+    network: Any = None,
+) -> Any:
+    """The construct's own customer-managed ``Key`` (child id "Key"), or None when
+    ``props.encryption.key_id`` supplies one.
+
+    ``props`` carries ``name``, ``encryption``, ``resource_group_name``, ``location`` and
+    ``deletion_protection``; the key's vault sends its audit logs to ``log_analytics_workspace_id``.
+    """
+    if props.encryption.key_id is not None:
+        return None
+    from .keys import Key, KeyProps  # keys imports this module
+
+    return Key(
+        scope,
+        "Key",
+        KeyProps.for_encryption(
+            props.name,
+            props.encryption,
+            resource_group_name=props.resource_group_name,
+            location=props.location,
+            deletion_protection=props.deletion_protection,
+            log_analytics_workspace_id=log_analytics_workspace_id,
+        ),
+        provider=provider,
+        network=network,
+    )

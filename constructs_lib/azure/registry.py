@@ -49,8 +49,8 @@ from ..core.construct import MlopsConstruct
 from ..core.naming import bucket_name, compact_name, short_hash
 from ..core.props import EncryptionProps
 from ..core.resource import DataSource, Resource
-from ._common import attr, custom_role, key_identity, role_assignment
-from .keys import Key, KeyProps
+from ._common import attr, custom_role, key_identity, own_key, role_assignment
+from .keys import Key
 
 if TYPE_CHECKING:
     from .network import PrivateEndpoints
@@ -168,19 +168,11 @@ class ContainerRegistry(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         rg, location = props.resource_group_name, props.location
-        self.key: Key | None = None
-        if props.encryption.key_id is None:
-            self.key = Key(
-                self,
-                "Key",
-                KeyProps.for_encryption(
-                    props.name, props.encryption, resource_group_name=rg, location=location,
-                    deletion_protection=props.deletion_protection,
-                    log_analytics_workspace_id=props.log_analytics_workspace_id,
-                ),
-                provider=provider,
-                network=network,
-            )
+        self.key: Key | None = own_key(
+            self, props, log_analytics_workspace_id=props.log_analytics_workspace_id,
+            provider=provider, network=network,
+        )
+        if self.key is not None:
             key_id, key_scope = self.key.key_id, self.key.resource_id
         else:
             key_id, key_scope = props.encryption.key_id, props.key_resource_id

@@ -49,8 +49,8 @@ from ..core.naming import compact_name, short_hash
 from ..core.recovery import Recovery
 from ..core.props import DataStoreProps as _CoreDataStoreProps
 from ..core.resource import Resource
-from ._common import attr, key_identity, role_assignment
-from .keys import Key, KeyProps
+from ._common import attr, key_identity, own_key, role_assignment
+from .keys import Key
 
 if TYPE_CHECKING:
     from .network import PrivateEndpoints
@@ -301,22 +301,11 @@ class DataStore(MlopsConstruct):
             workspace_id = attr(self.workspace, "id")
 
         # Customer-managed key: created here unless the caller supplies one.
-        self.key: Key | None = None
-        if props.encryption.key_id is None:
-            self.key = Key(
-                self,
-                "Key",
-                KeyProps.for_encryption(
-                    props.name,
-                    props.encryption,
-                    resource_group_name=rg,
-                    location=location,
-                    deletion_protection=props.deletion_protection,
-                    log_analytics_workspace_id=workspace_id if props.access_logging else None,
-                ),
-                provider=provider,
-                network=network,
-            )
+        self.key: Key | None = own_key(
+            self, props, log_analytics_workspace_id=workspace_id if props.access_logging else None,
+            provider=provider, network=network,
+        )
+        if self.key is not None:
             self.key_id: str = self.key.key_id
             key_scope = self.key.resource_id
         else:

@@ -35,8 +35,8 @@ from ..core.construct import MlopsConstruct
 from ..core.naming import bucket_name
 from ..core.props import EncryptionProps, Model
 from ..core.resource import DataSource, Resource
-from ._common import attr, custom_role, key_identity, role_assignment
-from .keys import Key, KeyProps, key_vault, vault_name
+from ._common import attr, custom_role, key_identity, own_key, role_assignment
+from .keys import Key, key_vault, vault_name
 
 if TYPE_CHECKING:
     from .network import PrivateEndpoints
@@ -220,22 +220,10 @@ class Workspace(MlopsConstruct):
             retention_in_days=props.log_retention_days,
         )
 
-        self.key: Key | None = None
-        if props.encryption.key_id is None:
-            self.key = Key(
-                self,
-                "Key",
-                KeyProps.for_encryption(
-                    props.name,
-                    props.encryption,
-                    resource_group_name=rg,
-                    location=location,
-                    deletion_protection=props.deletion_protection,
-                    log_analytics_workspace_id=la_id,
-                ),
-                provider=provider,
-                network=network,
-            )
+        self.key: Key | None = own_key(
+            self, props, log_analytics_workspace_id=la_id, provider=provider, network=network
+        )
+        if self.key is not None:
             key_id, key_scope, vault_id = self.key.key_id, self.key.resource_id, self.key.vault_id
         else:
             key_id = props.encryption.key_id
