@@ -19,7 +19,9 @@ $(VENV)/.dev: $(VENV)/.runtime pyproject.toml
 	@touch $@
 
 $(TOOLS)/.installed:
-	npm install --silent --no-audit --no-fund --prefix $(TOOLS) cdktf-cli@0.21.0 azurite@3.37.0
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS) cdktf-cli@0.21.0 cdktn-cli@0.24.0 azurite@3.37.0
+	# cdktn-cli 0.24 needs Node >= 22.19: a private Node 22 for that one test, off the suite's PATH.
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/node22 node@22.23.3
 	@touch $@
 
 install: $(VENV)/.runtime
