@@ -5,6 +5,12 @@ Everything goes through the engine's generic ``TerraformResource`` / ``Terraform
 are dicts (single block) or lists of dicts (repeated block). ``None`` values are dropped, so a
 construct can write ``kms_key_id=key_arn if encrypt else None``.
 
+Arguments stay on the Python side until synthesis: the engine asks each block once for them
+(``synthesizeAttributes``, as the prebuilt provider classes do), so building a block costs one
+engine call and ``Resource.set`` costs none. The synthesized JSON is what ``add_override`` per
+argument gives, minus the engine's ``//.metadata.overrides`` bookkeeping. cdktf's experimental
+``hclOutput`` reads other hooks; use ``cdktf-mlops synth --hcl`` for HCL.
+
 The returned objects are real engine constructs: they can be passed to ``depends_on`` of a user's
 own resources, and ``.ref("arn")`` hands out a token (``${aws_s3_bucket.x.arn}``) usable anywhere.
 
@@ -28,7 +34,10 @@ from . import engine
 
 __all__ = ["DataSource", "Provider", "Resource", "clean"]
 
-_META = ("depends_on", "lifecycle", "count", "for_each")
+#: Arguments the engine writes from its own meta-argument fields (``provider``, ``lifecycle``, ...).
+#: Its merge deletes these keys from the attribute map when the field is unset, so they are
+#: written as overrides (applied after that merge) instead.
+_META = frozenset(("depends_on", "lifecycle", "count", "for_each", "provider", "connection", "provisioner"))
 
 
 def clean(value: Any) -> Any:
@@ -87,7 +96,35 @@ def _apply(element: Any, attrs: Mapping[str, Any]) -> None:
         element.add_override(key, value)
 
 
-class Resource(_Refs, engine.TerraformResource):
+class _Attributes:
+    """Arguments kept on the Python side and handed to the engine once, when it synthesizes.
+
+    The engine's generic classes take arguments only through ``add_override`` (one engine call per
+    argument, at creation). Overriding ``synthesizeAttributes`` — what the prebuilt provider
+    classes do — costs one call per block at synthesis instead, and makes ``set`` free. Meta
+    arguments still go through ``add_override`` (see :data:`_META`).
+    """
+
+    _mlops_attrs: dict[str, Any]
+
+    def set(self, **attrs: Any) -> Any:
+        """Add or replace arguments after creation (``None`` values are ignored)."""
+        for key, value in clean(attrs).items():
+            if key in _META:
+                self.add_override(key, value)  # type: ignore[attr-defined]
+            self._mlops_attrs[key] = value
+        return self
+
+    def get(self, argument: str) -> Any:
+        """The value set for ``argument`` through this helper, or ``None``."""
+        return self._mlops_attrs.get(argument)
+
+    @jsii.member(jsii_name="synthesizeAttributes")
+    def _synthesize_attributes(self) -> Mapping[str, Any]:
+        return {k: v for k, v in self._mlops_attrs.items() if k not in _META}
+
+
+class Resource(_Attributes, _Refs, engine.TerraformResource):
     """A ``resource`` block of type ``tf_type`` with the given Terraform arguments.
 
     ``provider`` selects a non-default provider (second region or account); ``depends_on`` takes
@@ -122,23 +159,11 @@ class Resource(_Refs, engine.TerraformResource):
             lifecycle["ignore_changes"] = sorted(ignore_changes)
         if lifecycle:
             attrs["lifecycle"] = lifecycle
-        self._mlops_attrs: dict[str, Any] = {}
+        self._mlops_attrs = {}
         self.set(**attrs)
 
-    def set(self, **attrs: Any) -> "Resource":
-        """Add or replace arguments after creation (``None`` values are ignored)."""
-        cleaned = clean(attrs)
-        self._mlops_attrs.update(cleaned)
-        for key, value in cleaned.items():
-            self.add_override(key, value)
-        return self
 
-    def get(self, argument: str) -> Any:
-        """The value set for ``argument`` through this helper, or ``None``."""
-        return self._mlops_attrs.get(argument)
-
-
-class DataSource(_Refs, engine.TerraformDataSource):
+class DataSource(_Attributes, _Refs, engine.TerraformDataSource):
     """A ``data`` block of type ``tf_type`` with the given Terraform arguments."""
 
     def __init__(
@@ -154,7 +179,8 @@ class DataSource(_Refs, engine.TerraformDataSource):
         super().__init__(
             scope, id, terraform_resource_type=tf_type, provider=_engine_provider(provider, attrs)
         )
-        _apply(self, attrs)
+        self._mlops_attrs = {}
+        self.set(**attrs)
 
 
 class Provider(engine.TerraformProvider):
