@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Union
 
 from ..core import engine
+from ..core.construct import shared
 from ..core.naming import short_hash
 from ..core.resource import DataSource, Resource
 
@@ -100,13 +101,9 @@ def kms_statement(sid: str, key_arn: str, actions: Sequence[str], *, via_service
 
 def _shared_data(scope: engine.Construct, tf_type: str, provider: engine.TerraformProvider | None) -> DataSource:
     """One ``tf_type`` data source per stack and provider, shared by every construct that needs it."""
-    stack = engine.TerraformStack.of(scope)
     suffix = "" if provider is None else "_" + (provider.alias or short_hash(provider.node.path))
     cid = "Mlops" + "".join(w.capitalize() for w in tf_type.split("_")) + suffix
-    found = stack.node.try_find_child(cid)
-    if found is None:
-        found = DataSource(stack, cid, tf_type, provider=provider)
-    return found  # type: ignore[return-value]
+    return shared(scope, cid, lambda stack: DataSource(stack, cid, tf_type, provider=provider))
 
 
 def account_id(scope: engine.Construct, provider: engine.TerraformProvider | None) -> str:

@@ -14,9 +14,35 @@ from . import engine
 from .props import Model
 from .tags import Tags
 
-__all__ = ["MlopsConstruct"]
+__all__ = ["MlopsConstruct", "shared", "stack_of"]
 
 T = TypeVar("T")
+
+
+def stack_of(scope: engine.Construct) -> Any:
+    """The stack that holds ``scope``, remembered on ``scope`` (one engine lookup per construct)."""
+    found = scope.__dict__.get("_mlops_stack")
+    if found is None:
+        found = scope.__dict__["_mlops_stack"] = engine.TerraformStack.of(scope)
+    return found
+
+
+def shared(scope: engine.Construct, cid: str, make: Callable[[Any], T]) -> T:
+    """The stack-level child ``cid`` of ``scope``'s stack, made by ``make(stack)`` on first use.
+
+    For blocks that every construct of a stack shares (a caller-identity data source, the
+    project-services holder): later calls return the same object without asking the engine.
+    A child ``cid`` that the stack already has (made elsewhere) is found and reused.
+    """
+    stack = stack_of(scope)
+    registry: dict[str, Any] = stack.__dict__.setdefault("_mlops_shared", {})
+    found = registry.get(cid)
+    if found is None:
+        found = stack.node.try_find_child(cid)
+        if found is None:
+            found = make(stack)
+        registry[cid] = found
+    return found  # type: ignore[no-any-return]
 
 
 class MlopsConstruct(engine.Construct):

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import Field
 
 from ..core import engine
+from ..core.construct import shared
 from ..core.naming import short_hash
 from ..core.props import EncryptionProps, Model
 from ..core.resource import DataSource, Resource
@@ -52,10 +53,6 @@ class GcpPlacement(Model):
     )
 
 
-def _stack_of(scope: engine.Construct) -> engine.Construct:
-    return engine.TerraformStack.of(scope)
-
-
 class _Services(engine.Construct):
     """Stack-level holder of ``google_project_service`` and ``google_project`` blocks."""
 
@@ -66,12 +63,8 @@ class _Services(engine.Construct):
 
 
 def _services(scope: engine.Construct, provider: Any) -> _Services:
-    stack = _stack_of(scope)
     holder_id = "GcpServices" if provider is None else f"GcpServices{short_hash(provider.node.path, length=6)}"
-    found = stack.node.try_find_child(holder_id)
-    if found is None:
-        found = _Services(stack, holder_id)
-    return found  # type: ignore[return-value]
+    return shared(scope, holder_id, lambda stack: _Services(stack, holder_id))
 
 
 def require_services(
