@@ -13,23 +13,44 @@ import importlib
 from typing import Any
 
 from .core import engine
+from .core.recovery import recovery_output
 from .core.spec import PlatformSpec
 
 __all__ = ["PlatformStack", "build_stack"]
 
 
 class PlatformStack(engine.TerraformStack):
-    """The stack for one spec. ``stores`` maps each store name of the spec to its ``DataStore``."""
+    """The stack for one spec, with its constructs as attributes (the same names on every cloud).
+
+    Each attribute is ``None`` (or empty) when the spec has no such section. Use them to extend the
+    platform in your own app, e.g. ``stack.stores["data"].grant_read(my_role)`` or
+    ``stack.endpoints["churn"]["eu-west-1"]``.
+    """
 
     def __init__(self, scope: engine.Construct, spec: PlatformSpec) -> None:
         super().__init__(scope, spec.name)
         self.spec = spec
         #: Store name -> the cloud's ``DataStore``.
         self.stores: dict[str, Any] = {}
-        #: The cloud's ``Network`` when the spec needs one (set by the cloud's builder).
+        #: The cloud's ``Network`` of the primary region when the spec needs one.
         self.network: Any = None
-        #: Azure: the ML ``Workspace`` that training, pipelines and schedules use (set by its builder).
+        #: ``Training`` (pools, execution identity) for ``training``.
+        self.training: Any = None
+        #: ``ContainerRegistry`` and ``ModelRegistry`` for ``registry``.
+        self.containers: Any = None
+        self.models: Any = None
+        #: ``Tracking`` for ``tracking``; ``FeatureStore`` for ``features``.
+        self.tracking: Any = None
+        self.features: Any = None
+        #: Azure: the ML ``Workspace`` that training, pipelines and schedules use.
         self.workspace: Any = None
+        #: Endpoint name -> region -> the cloud's ``Endpoint``, for ``serving``.
+        self.endpoints: dict[str, dict[str, Any]] = {}
+        #: ``Routing`` in front of the endpoints (AWS: one per endpoint name, a dict), ``Monitoring``
+        #: and ``Budget`` for those sections.
+        self.routing: Any = None
+        self.monitoring: Any = None
+        self.budget: Any = None
         _backend(self, spec)
         cloud = importlib.import_module(f"constructs_lib.{spec.cloud}.platform")
         cloud.build_platform(self, spec)
@@ -41,12 +62,9 @@ class PlatformStack(engine.TerraformStack):
                                    description=f"Name of the {name} store")
             engine.TerraformOutput(self, f"store_{name}_key", value=store.key_id,
                                    description=f"Customer-managed key of the {name} store")
-            rec = store.recovery
-            engine.TerraformOutput(
-                self, f"store_{name}_recovery",
-                value={"rpo_minutes": rec.rpo_minutes, "rto_minutes": rec.rto_minutes,
-                       "replica_region": rec.replica_region},
-                description=f"Recovery objectives of the {name} store (minutes; null = no cross-region copy)",
+            recovery_output(
+                self, f"store_{name}_recovery", store.recovery,
+                f"Recovery objectives of the {name} store (minutes; null = no cross-region copy)",
             )
 
 

@@ -242,7 +242,7 @@ def _run_side(
         for ep in spec.serving.endpoints:
             for region in spec.regions:
                 endpoints.append(Endpoint(stack, f"endpoint-{ep.name}-{region}", EndpointProps(
-                    **ep.model_dump(), resource_group_name=where["resource_group_name"], location=region,
+                    **ep.model_dump(exclude_none=True), resource_group_name=where["resource_group_name"], location=region,
                     workspace_id=workspaces[region].workspace_id,
                     endpoint_name=spec.resource_name(ep.name, max_length=32),
                     public_network_access=spec.routing is not None,

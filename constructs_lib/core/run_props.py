@@ -62,6 +62,17 @@ class EndpointSettings(Model):
         default=10, ge=0, le=100,
         description="Share of requests/responses captured to the data store for monitoring. Defaults to 10; 0 disables.",
     )
+    placeholder_image: str | None = Field(
+        default=None,
+        min_length=3,
+        description=(
+            "Phase 1 of the two-phase deployment: a container image (registry/repository:tag) that "
+            "serves before the first trained model exists, starting without model data. AWS and "
+            "Azure only (a Vertex AI endpoint exists without a model). Defaults to None: the "
+            "cloud's built-in placeholder (AWS: a scikit-learn placeholder model answering "
+            "{\"placeholder\": true}; Azure: Microsoft's hello-world sample container)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _scale(self) -> "EndpointSettings":
@@ -133,6 +144,16 @@ class MonitoringSettings(Model):
     log_retention_days: int = Field(default=365, ge=1, le=3653, description="Log retention. Defaults to 365 days.")
     data_quality: bool = Field(
         default=True, description="Schedule data-quality monitoring on captured data where the cloud offers it. Defaults to True."
+    )
+    data_quality_baseline_uri: str | None = Field(
+        default=None,
+        pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$",
+        description=(
+            "AWS only: S3 prefix holding the baseline constraints.json and statistics.json (from a "
+            "suggest-baseline job of the training pipeline). Defaults to None: the data-quality "
+            "jobs compute statistics of captured data only, without constraint checks, until a "
+            "baseline is set (phase 2)."
+        ),
     )
 
     @field_validator("alert_emails")

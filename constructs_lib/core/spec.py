@@ -275,6 +275,18 @@ class PlatformSpec(Model):
             raise ValueError("budget: alerts go to the monitoring alert target; add a `monitoring` section")
         if self.serving and self.cloud != "aws" and any(e.serverless for e in self.serving.endpoints):
             raise ValueError(f"serving.endpoints: serverless endpoints exist on AWS only, not on {self.cloud}")
+        if self.serving and self.cloud == "gcp":
+            for n, e in enumerate(self.serving.endpoints):
+                if e.placeholder_image is not None:
+                    raise ValueError(
+                        f"serving.endpoints[{n}].placeholder_image: GCP needs no placeholder (a Vertex AI "
+                        "endpoint exists without a model); remove it"
+                    )
+        if self.monitoring and self.monitoring.data_quality_baseline_uri and self.cloud != "aws":
+            raise ValueError(
+                f"monitoring.data_quality_baseline_uri: baselines are used by SageMaker Model Monitor "
+                f"(AWS) only, not on {self.cloud}; remove it"
+            )
         names = [p.name for p in self.pipelines]
         if len(set(names)) != len(names):
             raise ValueError(f"pipelines: names must be unique, got {names}")
