@@ -39,7 +39,11 @@ def build_automation(stack: Any, spec: PlatformSpec) -> None:
     ``pipeline_<name>_id``.
 
     Each pipeline's identity writes the ``artifacts`` store (the first store when there is none)
-    and reads every other store. ``azapi`` is declared when the stack has no ``azapi`` provider.
+    and reads every other store, and is attached to the workspace
+    (:meth:`~constructs_lib.azure.tracking.Workspace.attach_identity`) so that its runs can use
+    serverless compute; a workspace construct without ``attach_identity`` gets a warning instead.
+    No other identity is attached: the retraining bridges' identities only call Resource Manager.
+    ``azapi`` is declared when the stack has no ``azapi`` provider.
     Without an Azure ML workspace nothing is created (a warning says so): give the spec
     ``tracking``, ``training``, ``registry`` or ``features`` so that the platform builds one.
     Calling it again for a stack that already has the pipelines does nothing.
@@ -69,6 +73,19 @@ def build_automation(stack: Any, spec: PlatformSpec) -> None:
         "location": spec.primary_region,
     }
 
+    # Every run of a pipeline -- fired by its Azure ML schedule or submitted by a retraining bridge --
+    # carries the pipeline's execution identity in its job definition, and serverless compute runs
+    # a job under a user-assigned identity only when that identity is attached to the workspace.
+    # The schedule has no identity of its own, and the bridges' identities only call Resource
+    # Manager to submit jobs (RBAC, no attachment): attaching them would merely let any job in the
+    # workspace run as them. So the pipeline identities are the only ones attached.
+    attach = getattr(workspace, "attach_identity", None)
+    if attach is None:
+        warnings.warn(
+            f"{spec.name}: the workspace construct {workspace.node.path} has no attach_identity; "
+            "attach each pipeline's identity_id to it yourself, or its runs cannot use serverless compute",
+            stacklevel=2,
+        )
     pipelines: dict[str, Pipeline] = {}
     for settings in spec.pipelines:
         pipeline = Pipeline(stack, f"pipeline-{settings.name}", PipelineProps(
@@ -78,6 +95,8 @@ def build_automation(stack: Any, spec: PlatformSpec) -> None:
             workspace_id=workspace.workspace_id,
             **where,
         ), artifacts_store=artifacts)
+        if attach is not None:
+            attach(pipeline.identity_id)
         for store in stores.values():
             if store is not artifacts:
                 store.grant_read(pipeline.principal, principal_type=_SP)

@@ -21,6 +21,7 @@ Example::
         name="ml-train", resource_group_name="rg-ml", location="westeurope",
         workspace_id=workspace.workspace_id, parameters={"epochs": "10"},
     ), artifacts_store=artifacts)
+    workspace.attach_identity(pipeline.identity_id)  # runs may use serverless compute
     pipeline.grant_start(ci_identity.ref("principal_id"), principal_type="ServicePrincipal")
 
 What is created (construct ids in brackets):
@@ -40,8 +41,11 @@ narrowest built-in role that can submit jobs ("AzureML Data Scientist", which al
 and endpoints). Give each platform's pipelines their own workspace to keep them apart.
 
 Serverless compute runs a job under a user-assigned identity only when that identity is attached
-to the workspace: add :attr:`Pipeline.identity_id` to the workspace's identities
-(``WorkspaceProps.extra_identity_ids``), or set ``compute`` to a cluster that carries it.
+to the workspace. The platform (:func:`~constructs_lib.azure.automation.build_automation`) attaches
+:attr:`Pipeline.identity_id` to its workspace itself. A Pipeline built outside the platform only
+gets the workspace's id, so it cannot: call ``workspace.attach_identity(pipeline.identity_id)`` on
+the :class:`~constructs_lib.azure.tracking.Workspace` (as in the example above), or set ``compute``
+to a cluster that carries the identity.
 """
 
 from __future__ import annotations
@@ -199,7 +203,8 @@ class Pipeline(MlopsConstruct):
         job_definition: the pipeline job every run submits (a dict; escaped for Terraform).
         identity: the execution ``azurerm_user_assigned_identity``.
         principal: its Entra object id (token) — this cloud's grant format.
-        identity_id / client_id: its Resource Manager id and client id.
+        identity_id / client_id: its Resource Manager id and client id (attach ``identity_id``
+            to the workspace, see the module docstring; the platform does).
     """
 
     props_type = PipelineProps

@@ -8,7 +8,9 @@ Build order (each piece takes what it needs from the ones before):
 3. A :class:`DataStore` per ``storage.stores`` entry.
 4. :class:`ContainerRegistry` (``registry.containers``).
 5. An Azure ML :class:`Workspace` when training, tracking, the model registry or the feature store
-   needs one: default storage = the ``artifacts`` store, registry = the container registry.
+   needs one: default storage = the ``artifacts`` store, registry = the container registry. It is
+   ``stack.workspace``; :func:`~constructs_lib.azure.automation.build_automation`, which runs
+   later, attaches each pipeline's execution identity to it (``Workspace.attach_identity``).
 6. :class:`Tracking`, :class:`Training`, :class:`ModelRegistry`, :class:`FeatureStore`.
 7. Grants of the training identity: read ``data``, write ``artifacts``, pull images, write
    (candidate) models, track experiments, read tracker secrets, read features — nothing else.
@@ -114,7 +116,7 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
             encryption=spec.storage.encryption, log_analytics_workspace_id=log_id,
             image_build_compute_name=builder, deletion_protection=spec.storage.deletion_protection,
         ), network=network, serverless_subnet_id=workload_subnet)
-        stack.workspace = workspace  # for later builders (automation) on the same stack
+        stack.workspace = workspace  # for later builders (automation attaches pipeline identities)
         if network is not None:
             home.add_private_endpoint("file")  # the workspace keeps code snapshots in file shares
 

@@ -131,7 +131,11 @@ class WorkspaceProps(Model):
     )
     extra_identity_ids: list[str] = Field(
         default_factory=list,
-        description="More user-assigned identities for the workspace (e.g. materialization). Defaults to none.",
+        description=(
+            "More user-assigned identities for the workspace (e.g. materialization), after its own. "
+            "Defaults to none: only the workspace's own identity (attach more later with "
+            "Workspace.attach_identity)."
+        ),
     )
     deletion_protection: bool = Field(
         default=True, description="Terraform prevent_destroy on the workspace and its key. Defaults to True."
@@ -172,8 +176,12 @@ class Workspace(MlopsConstruct):
     A user-assigned primary identity would need Contributor-level roles on each, which the
     library's least-privilege audit forbids.
 
+    More user-assigned identities (jobs that run as them on serverless compute need them on the
+    workspace) come from ``extra_identity_ids`` or, after creation, :meth:`attach_identity`; the
+    platform attaches each pipeline's execution identity that way.
+
     Attributes: ``resource``, ``workspace_id``, ``workspace_name``, ``key`` (or None), ``identity``,
-    ``insights``, ``private_endpoint`` (or None), ``location``.
+    ``insights``, ``private_endpoint`` (or None), ``location``, ``identity_ids``.
     """
 
     props_type = WorkspaceProps
@@ -269,7 +277,8 @@ class Workspace(MlopsConstruct):
             v1_legacy_mode_enabled=False,
             identity={
                 "type": "SystemAssigned, UserAssigned",
-                "identity_ids": [attr(self.identity, "id"), *props.extra_identity_ids],
+                # dict.fromkeys: no duplicates, first occurrence wins, order kept.
+                "identity_ids": list(dict.fromkeys([attr(self.identity, "id"), *props.extra_identity_ids])),
             },
             encryption={
                 "key_vault_id": vault_id,
@@ -299,6 +308,40 @@ class Workspace(MlopsConstruct):
                 "reads the deprecated boolean public_network_access_enabled."
             ),
         )
+
+    @property
+    def identity_ids(self) -> list[str]:
+        """Resource Manager ids of the user-assigned identities on the workspace, in the order
+        written: the workspace's own identity first, then ``extra_identity_ids``, then those of
+        :meth:`attach_identity` (a copy; change it with :meth:`attach_identity`)."""
+        return list(self.resource.get("identity")["identity_ids"])
+
+    def attach_identity(self, identity_id: str) -> None:
+        """Attach the user-assigned identity ``identity_id`` (its Resource Manager id, a literal or
+        a token such as ``Pipeline.identity_id``) to the workspace, after the workspace's own
+        identity and the ones already attached.
+
+        Azure ML runs a job on serverless compute under a user-assigned identity only when that
+        identity is attached to the workspace. Attaching grants the identity no role; it lets
+        whoever may submit jobs in this workspace run them as that identity, so attach only
+        execution identities of this workspace's jobs. Attaching the same id again (the same
+        string or token) changes nothing. Deploying needs "Managed Identity Operator" (or the
+        ``.../userAssignedIdentities/*/assign/action``) on the identity, as for the workspace's
+        own identity.
+        """
+        if not isinstance(identity_id, str) and engine.Token.is_unresolved(identity_id):
+            identity_id = engine.Token.as_string(identity_id)
+        if not isinstance(identity_id, str) or not identity_id.strip():
+            raise ValueError(
+                f"{self.node.path}: attach_identity takes the Resource Manager id of a user-assigned "
+                f"identity (a non-empty string), got {identity_id!r}"
+            )
+        ids = self.identity_ids
+        if identity_id in ids:
+            return
+        identity = dict(self.resource.get("identity"))
+        identity["identity_ids"] = [*ids, identity_id]
+        self.resource.set(identity=identity)
 
 
 # ---------------------------------------------------------------------------------------- tracking

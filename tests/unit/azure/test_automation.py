@@ -360,6 +360,9 @@ def test_build_automation_in_a_platform_with_a_workspace(tmp_path: Path) -> None
                    if r["principal_id"] == pipeline_principal)
     assert roles == [DATA_SCIENTIST_ROLE, "Storage Blob Data Contributor", "Storage Blob Data Reader"]
     assert validate_stack(doc, stack=spec.name) == [] and audit_stack(doc) == []
+    # the pipeline identity is attached to the workspace once, despite the second call
+    ids = _workspace_identity_ids(doc, "workspace/Resource")
+    assert ids.count(pipeline_principal.replace(".principal_id}", ".id}")) == 1 and len(ids) == 2
 
 
 def test_build_automation_without_a_workspace_builds_nothing_and_warns(tmp_path: Path) -> None:
@@ -373,6 +376,67 @@ def test_build_automation_without_a_workspace_builds_nothing_and_warns(tmp_path:
     assert any("need an Azure ML workspace" in str(w.message) for w in caught)
     doc = stack_document(stack)
     assert "azapi_resource" not in doc["resource"] and "azurerm_logic_app_workflow" not in doc["resource"]
+
+
+def _workspace_identity_ids(doc: dict[str, Any], path: str) -> list[str]:
+    """``identity.identity_ids`` of the ML workspace at construct ``path`` (below the stack)."""
+    (ws,) = [b for b in doc["resource"]["azurerm_machine_learning_workspace"].values()
+             if b["//"]["metadata"]["path"].split("/", 1)[1] == path]
+    assert ws["identity"]["type"] == "SystemAssigned, UserAssigned"
+    return ws["identity"]["identity_ids"]
+
+
+def _identity_ref(doc: dict[str, Any], path: str) -> str:
+    (name,) = [n for n, b in doc["resource"]["azurerm_user_assigned_identity"].items()
+               if b["//"]["metadata"]["path"].split("/", 1)[1] == path]
+    return "${azurerm_user_assigned_identity.%s.id}" % name
+
+
+@pytest.fixture(scope="module")
+def reference_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from constructs_lib.core.spec import load_spec
+    from constructs_lib.platform import build_stack
+
+    root = Path(__file__).resolve().parents[3]
+    app = engine.App(outdir=str(tmp_path_factory.mktemp("reference")))
+    return stack_document(build_stack(app, load_spec(root / "examples" / "reference" / "azure.yaml")))
+
+
+def test_reference_workspace_carries_the_pipeline_identity_once(reference_doc: dict[str, Any]) -> None:
+    ids = _workspace_identity_ids(reference_doc, "workspace/Resource")
+    own = _identity_ref(reference_doc, "workspace/Identity")
+    pipeline = _identity_ref(reference_doc, "pipeline-train/Identity")
+    assert ids == [own, pipeline]  # the workspace's own identity first, the pipeline's exactly once
+    # the bridges submit jobs through Resource Manager: their identities are not attached
+    bridges = [_identity_ref(reference_doc, f"retraining/{k}-Identity") for k in ("NewData", "Drift")]
+    assert not set(bridges) & set(ids)
+    # the serving workspace of the second region and the feature store run no pipeline
+    assert _workspace_identity_ids(reference_doc, "workspace-northeurope/Resource") == [
+        _identity_ref(reference_doc, "workspace-northeurope/Identity")]
+    assert pipeline not in _workspace_identity_ids(reference_doc, "features/Resource/Resource")
+    assert validate_stack(reference_doc, stack="reference-azure") == []
+
+
+def test_platform_without_pipelines_leaves_the_workspace_identities_alone(tmp_path: Path) -> None:
+    from constructs_lib.platform import PlatformStack
+
+    data = {k: v for k, v in _spec(tracking={}).items() if k not in ("pipelines", "retraining")}
+    stack = PlatformStack(engine.App(outdir=str(tmp_path)), PlatformSpec.model_validate(data))
+    doc = stack_document(stack)
+    assert _workspace_identity_ids(doc, "workspace/Resource") == [_identity_ref(doc, "workspace/Identity")]
+    assert stack.workspace.identity_ids == [stack.workspace.identity.ref("id")]
+
+
+def test_build_automation_warns_when_the_workspace_cannot_attach(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    b = Built(tmp_path)
+    b.stack.stores = {"data": b.data, "artifacts": b.artifacts}
+    b.stack.workspace = SimpleNamespace(workspace_id=b.workspace.ref("id"), node=b.workspace.node)
+    data = {k: v for k, v in _spec().items() if k != "retraining"}
+    with pytest.warns(UserWarning, match="has no attach_identity"):
+        build_automation(b.stack, PlatformSpec.model_validate(data))
+    assert b.stack.node.try_find_child("pipeline-train") is not None  # the pipeline is still built
 
 
 # -- checkov + least-privilege audit ----------------------------------------------------------------

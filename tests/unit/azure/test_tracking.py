@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from constructs_lib.azure import Network, NetworkProps, Tracking, TrackingProps, Workspace, WorkspaceProps
 from constructs_lib.azure.tracking import SECRETS_USER_ROLE, TRACKING_ACTIONS
+from constructs_lib.core.resource import Resource
 
 from .build_helpers import PRINCIPAL, STORAGE_ID, WHERE, WORKSPACE_ID, Built, acks_of
 
@@ -58,6 +59,33 @@ def test_workspace_insights_and_private_endpoint(workspace: Built) -> None:
     pe = workspace.at("azurerm_private_endpoint", "Ws/PrivateEndpoint")
     assert pe["private_service_connection"]["subresource_names"] == ["amlworkspace"]
     assert workspace.at("azurerm_private_endpoint", "Ws/Key/PrivateEndpoint")
+
+
+IDENTITY_A = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-ml/providers/"
+    "Microsoft.ManagedIdentity/userAssignedIdentities/id-a"
+)
+
+
+def test_attach_identity_appends_once_after_the_workspace_identity() -> None:
+    def build(st):
+        ws = Workspace(st, "Ws", WorkspaceProps(name="ml-dev", **WHERE, storage_account_id=STORAGE_ID,
+                                                extra_identity_ids=[IDENTITY_A, IDENTITY_A]))
+        later = Resource(st, "Later", "azurerm_user_assigned_identity", name="id-later", **WHERE)
+        ws.attach_identity(later.ref("id"))
+        ws.attach_identity(later.ref("id"))  # the same token again: no duplicate
+        ws.attach_identity(IDENTITY_A)  # already there through the props: no duplicate
+        return ws
+
+    b = Built(build)
+    own = b.ref("azurerm_user_assigned_identity", "Ws/Identity", "id")
+    later = b.ref("azurerm_user_assigned_identity", "Later", "id")
+    ws = b.at("azurerm_machine_learning_workspace", "Ws/Resource")
+    assert ws["identity"] == {"type": "SystemAssigned, UserAssigned", "identity_ids": [own, IDENTITY_A, later]}
+    assert ws["encryption"]["user_assigned_identity_id"] == own  # the key identity is untouched
+    assert len(b.built.identity_ids) == 3
+    with pytest.raises(ValueError, match="attach_identity takes the Resource Manager id"):
+        b.built.attach_identity("  ")
 
 
 def test_workspace_props_errors() -> None:
