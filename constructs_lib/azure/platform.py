@@ -31,6 +31,7 @@ from typing import Any
 from ..core import engine
 from ..core.acknowledge import Acknowledge
 from ..core.providers import declare_provider
+from ..core.recovery import Recovery, recovery_output
 from ..core.resource import DataSource, Resource
 from ..core.spec import PlatformSpec
 from ..core.tags import Tags
@@ -177,6 +178,8 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
         _out(stack, "training_pools", {k: v.ref("name") for k, v in training.pools.items()}, "Compute cluster per pool")
         _out(stack, "training_fallback_pools", {k: v.ref("name") for k, v in training.fallback_pools.items()},
              "Dedicated fallback cluster per spot pool (retry preempted jobs here)")
+    stack.training, stack.containers, stack.models = training, acr, models
+    stack.tracking, stack.features = tracking, features
     _run_side(stack, spec, where=where, rg=rg,
               workspace=workspace, acr=acr, network=network, log_id=log_id, training=training)
 
@@ -201,10 +204,23 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
         # artifacts live in the artifacts store (see store_artifacts_recovery).
         _recovery(stack, "tracking", None, None, None,
                   "Recovery of experiment tracking: the Azure ML workspace is regional (null = no cross-region copy)")
-    if acr is not None and others:
-        _recovery(stack, "container_registry", None, 0, others[0],
-                  "Recovery of the container registry: geo-replicated asynchronously (RPO not published, "
-                  "rpo_minutes null); pulls move to a healthy replica automatically (RTO 0)")
+    if acr is not None:
+        if others:
+            _recovery(stack, "container_registry", None, 0, others[0],
+                      "Recovery of the container registry: geo-replicated asynchronously (RPO not published, "
+                      "rpo_minutes null); pulls move to a healthy replica automatically (RTO 0)")
+        else:
+            _recovery(stack, "container_registry", None, None, None,
+                      "Recovery of the container registry: single region (null = no cross-region copy)")
+    if models is not None:
+        _recovery(stack, "model_registry", None, 0 if others else None, others[0] if others else None,
+                  "Recovery of the model registry: the Azure ML registry keeps model storage in every "
+                  "replica region (copied when a model is registered; RPO not published, rpo_minutes "
+                  "null) and serves reads from them (RTO 0; null = single region)")
+    if features is not None:
+        _recovery(stack, "features", None, None, None,
+                  "Recovery of the feature store: its workspace and online cache are regional; the "
+                  "offline data lives in the replicated stores (null = no cross-region copy)")
 
 
 def _run_side(
@@ -213,7 +229,7 @@ def _run_side(
 ) -> None:
     """Serving in every region, routing, monitoring and the budget (steps 8-9 of the module doc)."""
     assert spec.azure is not None
-    endpoints: list[Endpoint] = []
+    endpoints: list[Endpoint] = []  # endpoint-major, primary region first
     if spec.serving is not None and workspace is not None:
         workspaces: dict[str, Workspace] = {spec.primary_region: workspace}
         capture: dict[str, DataStore] = {
@@ -249,7 +265,9 @@ def _run_side(
                     endpoint_name=spec.resource_name(ep.name, max_length=32),
                     public_network_access=spec.routing is not None,
                 ), capture_store=capture[region], network=network))
-        stack.endpoints = endpoints
+        stack.endpoints = {
+            ep.name: {e.region: e for e in endpoints if e.props.name == ep.name} for ep in spec.serving.endpoints
+        }
         _out(stack, "serving_endpoints",
              {ep.name: {e.region: e.scoring_uri for e in endpoints if e.props.name == ep.name}
               for ep in spec.serving.endpoints},
@@ -261,6 +279,7 @@ def _run_side(
             name=spec.resource_name("route"), resource_group_name=where["resource_group_name"],
             **spec.routing.model_dump(),
         ), endpoints=endpoints)
+        stack.routing = routing
         _out(stack, "routing_hosts", routing.hosts, "Global host name per endpoint (Traffic Manager behind a CNAME)")
         _out(stack, "routing_name_servers", routing.zone.ref_list("name_servers"),
              "Name servers of the public zone: delegate the domain to them")
@@ -274,6 +293,7 @@ def _run_side(
     monitoring = Monitoring(stack, "monitoring", MonitoringProps(
         name=spec.resource_name("mon"), **where, **spec.monitoring.model_dump(),
     ))
+    stack.monitoring = monitoring
     for endpoint in endpoints:
         monitoring.watch_endpoint(endpoint)
     if training is not None:
@@ -288,16 +308,14 @@ def _run_side(
         else:
             rg_id = DataSource(stack, "budget_resource_group", "azurerm_resource_group",
                                name=spec.azure.resource_group).ref("id")
-        Budget(stack, "budget", BudgetProps(
+        stack.budget = Budget(stack, "budget", BudgetProps(
             name=spec.resource_name("budget"), resource_group_id=rg_id, **spec.budget.model_dump(),
         ), alert_target_id=monitoring.alert_target)
 
 
 def _recovery(stack: Any, thing: str, rpo: int | None, rto: int | None, region: str | None, description: str) -> None:
     """Output ``recovery_<thing>`` = {rpo_minutes, rto_minutes, replica_region}, with explicit nulls."""
-    value = {"rpo_minutes": rpo, "rto_minutes": rto, "replica_region": region}
-    _out(stack, f"recovery_{thing}", {k: engine.Token.null_value() if v is None else v for k, v in value.items()},
-         description)
+    recovery_output(stack, f"recovery_{thing}", Recovery(rpo, rto, region), description)
 
 
 def _out(stack: Any, id: str, value: Any, description: str) -> None:

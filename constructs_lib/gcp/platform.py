@@ -6,7 +6,7 @@ from typing import Any
 
 from ..core import engine
 from ..core.providers import declare_provider
-from ..core.recovery import Recovery
+from ..core.recovery import Recovery, recovery_output
 from ..core.spec import PlatformSpec
 from ..core.tags import gcp_labels
 from .budget import Budget, BudgetProps
@@ -306,11 +306,8 @@ def build_run_side(stack: Any, spec: PlatformSpec) -> None:
 
 def _recovery_outputs(stack: Any, spec: PlatformSpec, endpoints: dict[str, dict[str, Endpoint]]) -> None:
     def emit(thing: str, rec: Recovery, what: str) -> None:
-        engine.TerraformOutput(
-            stack, f"recovery_{thing}",
-            value={"rpo_minutes": rec.rpo_minutes, "rto_minutes": rec.rto_minutes, "replica_region": rec.replica_region},
-            description=f"Recovery objectives of {what} (minutes; null = no cross-region copy / not applicable)",
-        )
+        recovery_output(stack, f"recovery_{thing}", rec,
+                        f"Recovery objectives of {what} (minutes; null = no cross-region copy / not applicable)")
 
     none = Recovery(rpo_minutes=None, rto_minutes=None)
     if endpoints:
