@@ -57,3 +57,45 @@ def test_acknowledgement_requires_reason_and_valid_id() -> None:
         Acknowledge.of(stack).add("CKV_AWS_144", reason="  ")
     with pytest.raises(ValueError, match="not a checkov check id"):
         Acknowledge.of(stack).add("AWS_144", reason="x")
+
+
+def test_resource_arguments_reach_the_json_once_set_replaces_and_meta_arguments_stay() -> None:
+    from constructs_lib.core.construct import shared
+    from constructs_lib.core.resource import DataSource, Resource
+    from constructs_lib.core.synth import stack_document
+
+    app = engine.App()
+    stack = engine.TerraformStack(app, "s")
+    bucket = Resource(stack, "b", "aws_s3_bucket", bucket="one", tags={"a": "1"}, force_destroy=None,
+                      prevent_destroy=True)
+    bucket.set(bucket="two")  # replaces, after creation
+    bucket.add_override("tags.b", "2")  # a user's own override still merges on top
+    found = DataSource(stack, "caller", "aws_caller_identity")
+    assert shared(stack, "caller", lambda s: None) is found  # an existing child is reused
+    assert shared(stack, "caller", lambda s: None) is found  # ... and remembered
+    made = shared(stack, "region", lambda s: DataSource(s, "region", "aws_region"))
+    assert shared(stack, "region", lambda s: None) is made
+
+    doc = stack_document(stack)
+    (body,) = doc["resource"]["aws_s3_bucket"].values()
+    assert body["bucket"] == "two"
+    assert body["tags"] == {"a": "1", "b": "2"}
+    assert "force_destroy" not in body  # None values are dropped
+    assert body["lifecycle"] == {"prevent_destroy": True}
+    assert bucket.get("bucket") == "two"
+    assert set(doc["data"]) == {"aws_caller_identity", "aws_region"}
+
+
+def test_recovery_outputs_always_carry_three_keys(tmp_path) -> None:
+    import json
+
+    from constructs_lib.core.recovery import Recovery, recovery_output
+
+    app = engine.App(outdir=str(tmp_path))
+    stack = engine.TerraformStack(app, "s")
+    recovery_output(stack, "recovery_x", Recovery(None, None), "nothing replicated")
+    recovery_output(stack, "recovery_y", Recovery(15, 60, "eu-west-1"), "replicated")
+    app.synth()  # the real synthesis: jsii drops nulls from maps it hands back to Python
+    out = json.loads((tmp_path / "stacks" / "s" / "cdk.tf.json").read_text())["output"]
+    assert out["recovery_x"]["value"] == {"rpo_minutes": None, "rto_minutes": None, "replica_region": None}
+    assert out["recovery_y"]["value"] == {"rpo_minutes": 15, "rto_minutes": 60, "replica_region": "eu-west-1"}

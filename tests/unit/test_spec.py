@@ -153,3 +153,23 @@ def test_state_defaults(tmp_path: Path) -> None:
     assert spec.state_name == "demo-ml-dev-tfstate" and spec.state_key == "demo-ml/terraform.tfstate"
     az = PlatformSpec.model_validate({**GOOD, "cloud": "azure", "regions": ["westeurope"], "azure": {"resource_group": "rg"}, "state": {}})
     assert az.state_name == "demomldevtfstate"
+
+
+def test_placeholder_image_and_baseline_are_checked_per_cloud(tmp_path: Path) -> None:
+    gcp = {**GOOD, "cloud": "gcp", "regions": ["us-central1"], "gcp": {"project": "demo-project-1"}}
+    msg = error_of(tmp_path, {**gcp, "serving": {"endpoints": [{"name": "churn", "placeholder_image": "r/img:1"}]}})
+    assert "serving.endpoints[0].placeholder_image" in msg and "remove it" in msg
+    azure = {**GOOD, "cloud": "azure", "regions": ["westeurope"], "azure": {"resource_group": "rg-ml"}}
+    msg = error_of(tmp_path, {**azure, "monitoring": {"alert_emails": ["a@example.com"],
+                                                      "data_quality_baseline_uri": "s3://bucket/base"}})
+    assert "monitoring.data_quality_baseline_uri" in msg and "AWS" in msg
+    msg = error_of(tmp_path, {**GOOD, "monitoring": {"alert_emails": ["a@example.com"],
+                                                     "data_quality_baseline_uri": "https://x/y"}})
+    assert "data_quality_baseline_uri" in msg
+    spec = load_spec(write(tmp_path, {
+        **GOOD,
+        "serving": {"endpoints": [{"name": "churn", "placeholder_image": "123.dkr.ecr.eu-west-1.amazonaws.com/ph:1"}]},
+        "monitoring": {"alert_emails": ["a@example.com"], "data_quality_baseline_uri": "s3://bucket/base"},
+    }))
+    assert spec.serving is not None and spec.serving.endpoints[0].placeholder_image.endswith("/ph:1")
+    assert spec.monitoring is not None and spec.monitoring.data_quality_baseline_uri == "s3://bucket/base"
