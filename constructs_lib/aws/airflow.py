@@ -21,18 +21,33 @@ What ``Airflow`` builds, with every default:
   namespace only, the Celery SQS queues MWAA creates in its own account
   (``arn:<partition>:sqs:<region>:*:airflow-celery-*``, as AWS documents) and the environment key
   through SQS and S3 only;
-* networking: MWAA needs exactly two private subnets and a security group. With ``subnet_ids``
-  (the first two are used) the VPC is looked up from the first subnet; that network must reach the
-  services in :data:`MWAA_INTERFACE_ENDPOINTS` and S3 (VPC endpoints or a NAT path). Without
-  ``subnet_ids`` the construct creates its own minimal private network (a
-  :class:`~.network.Network` of two zones in ``props.cidr``: no internet gateway or NAT, an S3
-  gateway endpoint, interface endpoints for :data:`MWAA_INTERFACE_ENDPOINTS`, flow logs). The
-  environment's security group allows inbound traffic only from itself (self-referencing, what
+* networking: MWAA needs exactly two private subnets in different availability zones and a
+  security group. Three placements, from most to least preferred:
+
+  - ``network`` (a :class:`~.network.Network`, e.g. the platform's, which
+    :func:`~.automation.build_automation` passes): its first two private subnets (one per zone, so
+    two zones), its VPC id, CIDR and S3 prefix list are used directly (no data-source lookup). A
+    network that creates its VPC must have an interface endpoint for every service of
+    :data:`MWAA_INTERFACE_ENDPOINTS` (checked; the platform adds them to its network when the spec
+    has ``airflow``); an existing network (``NetworkProps.existing``) is taken as is and must reach
+    those services and S3 (VPC endpoints or a NAT path) from two subnets in different zones;
+  - ``subnet_ids`` (the first two are used) of a VPC of your own: the VPC is looked up from the
+    first subnet (``data.aws_subnet``, ``data.aws_vpc``); that network must reach the services in
+    :data:`MWAA_INTERFACE_ENDPOINTS` and S3, and the two subnets must be in different zones;
+  - neither: the construct creates its own minimal private network (a :class:`~.network.Network`
+    of two zones in ``props.cidr``: no internet gateway or NAT, an S3 gateway endpoint, interface
+    endpoints for :data:`MWAA_INTERFACE_ENDPOINTS`, flow logs).
+
+  The environment's security group allows inbound traffic only from itself (self-referencing, what
   MWAA's own components need) and outbound only to itself, HTTPS to the VPC range (interface
-  endpoints) and HTTPS to the S3 prefix list when it is known.
+  endpoints) and HTTPS to the S3 prefix list when it is known (a created or given network with an S3
+  gateway endpoint).
 
 Cost: an MWAA environment is billed per hour while it exists (mw1.small about USD 0.49/hour plus
-workers); the created network's 9 interface endpoints in 2 zones cost about USD 130 a month.
+workers). Its own network (neither ``network`` nor ``subnet_ids``) adds 9 interface endpoints in 2
+zones, about USD 130 a month; in the platform network it adds only the 6 services that network
+lacks (``airflow.api``, ``airflow.env``, ``airflow.ops``, ``kms``, ``monitoring``, ``sqs``), about
+USD 7.3 each per zone and month (about USD 88 a month in 2 zones), and no second VPC.
 """
 
 from __future__ import annotations
@@ -93,15 +108,15 @@ class AirflowProps(CoreAirflowProps):
     cidr: str = Field(
         default="10.42.0.0/16",
         description=(
-            "Address range of the network created when no subnet_ids are given. Defaults to "
+            "Address range of the network created when neither network nor subnet_ids is given. Defaults to "
             "10.42.0.0/16 (distinct from the platform network's default 10.40.0.0/16)."
         ),
     )
     zone_names: list[str] = Field(
         default_factory=list,
         description=(
-            "Two availability zones (e.g. eu-west-1a, eu-west-1b) of the network created when no "
-            "subnet_ids are given. Defaults to none: the first two available zones of the region "
+            "Two availability zones (e.g. eu-west-1a, eu-west-1b) of the network created when neither "
+            "network nor subnet_ids is given. Defaults to none: the first two available zones of the region "
             "(data.aws_availability_zones; checkov CKV_AWS_394 then asks to pin them)."
         ),
     )
@@ -123,8 +138,13 @@ class Airflow(MlopsConstruct):
         id: construct id.
         props: :class:`AirflowProps` (the core props are accepted too and get the AWS defaults).
         dags_store: the :class:`~.storage.DataStore` whose bucket holds the DAGs under ``dags_prefix``.
-        subnet_ids: private subnets (at least two; the first two are used). Defaults to None: a
-            minimal private network is created inside the construct (see the module docstring).
+        subnet_ids: private subnets of a VPC of your own (at least two, in different zones; the
+            first two are used; the VPC is looked up from the first). Defaults to None: see
+            ``network``.
+        network: the :class:`~.network.Network` to run in (its first two private subnets, VPC id,
+            CIDR and S3 prefix list are used directly); not together with ``subnet_ids``. Defaults
+            to None: without ``subnet_ids`` either, a minimal private network is created inside the
+            construct (see the module docstring).
         provider: the ``aws`` provider. Defaults to the stack's default provider.
 
     Attributes:
@@ -133,7 +153,8 @@ class Airflow(MlopsConstruct):
         webserver_url: token of the (private) web server URL.
         principal: the execution ``aws_iam_role``.
         security_group: the environment's ``aws_security_group``.
-        network: the created :class:`~.network.Network`, or ``None`` with ``subnet_ids``.
+        network: the :class:`~.network.Network` the environment runs in (the given ``network`` or
+            the one the construct created), or ``None`` with ``subnet_ids``.
         key: the created :class:`~.keys.Key`, or ``None`` when ``encryption.key_id`` was given.
         key_id: ARN of the environment key.
     """
@@ -149,17 +170,24 @@ class Airflow(MlopsConstruct):
         *,
         dags_store: DataStore,
         subnet_ids: list[str] | None = None,
+        network: Network | None = None,
         provider: engine.TerraformProvider | None = None,
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         if not isinstance(props, AirflowProps):
             props = AirflowProps(**props.model_dump())
             self.props = props
+        if subnet_ids is not None and network is not None:
+            raise ValueError(
+                f"{self.node.path}: pass subnet_ids (a VPC of your own) or network (a Network construct), not both"
+            )
         if subnet_ids is not None and len(subnet_ids) < 2:
             raise ValueError(
                 f"{self.node.path}: MWAA needs two private subnets in different zones, got "
                 f"{len(subnet_ids)}; pass two subnet ids or none (a network is then created)"
             )
+        if network is not None:
+            _check_network(self.node.path, network)
         name = props.name
         account = _iam.account_id(self, provider)
         partition = _iam.partition(self, provider)
@@ -199,9 +227,8 @@ class Airflow(MlopsConstruct):
             )
 
         # ---- network
-        self.network: Network | None = None
-        if subnet_ids is None:
-            self.network = Network(
+        if network is None and subnet_ids is None:
+            network = Network(
                 self,
                 "Network",
                 NetworkProps(
@@ -213,11 +240,16 @@ class Airflow(MlopsConstruct):
                 ),
                 provider=provider,
             )
-            subnets = list(self.network.private_subnet_ids[:2])
-            vpc_id = self.network.network_id
-            vpc_cidr = self.network.cidr_block
-            s3_prefix_list = self.network.s3_prefix_list_id
+        self.network: Network | None = network
+        s3_prefix_list: str | None
+        if network is not None:
+            # one private subnet per zone: the first two are in two different zones
+            subnets = list(network.private_subnet_ids[:2])
+            vpc_id = network.network_id
+            vpc_cidr = network.cidr_block
+            s3_prefix_list = network.s3_prefix_list_id
         else:
+            assert subnet_ids is not None
             subnets = list(subnet_ids[:2])
             first = DataSource(self, "Subnet", "aws_subnet", provider=provider, id=subnets[0])
             vpc_id = ref(first, "vpc_id")
@@ -367,3 +399,27 @@ class Airflow(MlopsConstruct):
         )
         self.environment_arn: str = ref(self.resource, "arn")
         self.webserver_url: str = ref(self.resource, "webserver_url")
+
+
+def _check_network(path: str, network: Network) -> None:
+    """Raise when ``network`` cannot host MWAA: fewer than two zones, or created without its endpoints."""
+    if not isinstance(network, Network):
+        raise TypeError(f"{path}: network must be a constructs_lib.aws.Network, got {type(network).__name__}")
+    subnets = len(network.private_subnet_ids)
+    if subnets < 2:
+        change = (
+            "set its zones to 2 or 3" if network.resource is not None
+            else "name two or more subnets in different zones in its existing.subnet_ids"
+        )
+        raise ValueError(
+            f"{path}: MWAA needs two private subnets in different availability zones, but network "
+            f"{network.node.path} has {subnets}; {change}"
+        )
+    if network.resource is not None:  # created by the Network construct: its endpoints are known
+        missing = [s for s in MWAA_INTERFACE_ENDPOINTS if s not in network.endpoints]
+        if missing:
+            raise ValueError(
+                f"{path}: network {network.node.path} has no interface endpoint for "
+                f"{', '.join(missing)}, which MWAA needs without an internet path; add them to its "
+                "NetworkProps.interface_endpoints (see MWAA_INTERFACE_ENDPOINTS)"
+            )

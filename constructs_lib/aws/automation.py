@@ -10,8 +10,13 @@ providers and fills ``stack.stores``) and adds, each only when its spec section 
 * :class:`~.retraining.Retraining` (id ``retraining``) for ``spec.retraining``, starting that
   pipeline, drift metric namespace ``cdktf-mlops/<platform>``;
 * :class:`~.airflow.Airflow` (id ``airflow``) for ``spec.airflow``, DAGs in the artifacts store,
-  in the first two private subnets of ``stack.network`` when the stack has a network with two or more
-  subnets, otherwise in the minimal private network the construct creates.
+  placed in ``stack.network`` (``network=``: its first two private subnets, VPC id, CIDR and S3
+  prefix list) when that is a :class:`~.network.Network` the platform created (which
+  :func:`~.platform.build_platform` gives the interface endpoints MWAA needs; a one-zone network is
+  an error naming ``network.zones``) or an existing one with two or more subnets (which must reach
+  the MWAA services and S3 itself); in the first two private subnets of any other ``stack.network``
+  that has two or more (``subnet_ids=``); otherwise in the minimal private network the construct
+  creates (a second VPC with 9 interface endpoints).
 
 It uses the stack's default ``aws`` provider and declares none. Calling it twice for one stack is
 harmless (the second call does nothing).
@@ -25,6 +30,7 @@ from ..core import engine
 from ..core.automation_props import PipelineProps
 from ..core.spec import PlatformSpec
 from .airflow import Airflow, AirflowProps
+from .network import Network
 from .pipelines import Pipeline
 from .retraining import Retraining, RetrainingProps
 from .storage import DataStore
@@ -45,10 +51,17 @@ def _artifacts(stack: Any) -> DataStore:
     return store
 
 
-def _subnets(stack: Any) -> list[str] | None:
+def _placement(stack: Any) -> dict[str, Any]:
+    """Keyword arguments placing MWAA in the stack's network (``network=`` or ``subnet_ids=``), or none.
+
+    A network the platform created is always used: with fewer than two zones :class:`Airflow`
+    raises an error naming the zones setting rather than building a second VPC.
+    """
     network = getattr(stack, "network", None)
     subnet_ids = list(getattr(network, "private_subnet_ids", None) or [])
-    return subnet_ids[:2] if len(subnet_ids) >= 2 else None
+    if isinstance(network, Network) and (network.resource is not None or len(subnet_ids) >= 2):
+        return {"network": network}
+    return {"subnet_ids": subnet_ids[:2]} if len(subnet_ids) >= 2 else {}
 
 
 def build_automation(stack: Any, spec: PlatformSpec) -> None:
@@ -106,7 +119,7 @@ def build_automation(stack: Any, spec: PlatformSpec) -> None:
                 **spec.airflow.model_dump(),
             ),
             dags_store=artifacts,
-            subnet_ids=_subnets(stack),
+            **_placement(stack),
         )
         engine.TerraformOutput(
             stack, "airflow_webserver_url", value=airflow.webserver_url,

@@ -2,12 +2,21 @@
 
 Build side wiring (each part only when its spec section is present):
 
-* ``network`` from ``spec.network_settings`` (created when training, tracking or features need it);
+* ``network`` from ``spec.network_settings`` (created when training, tracking or features need it),
+  also set as ``stack.network``. When the spec has ``airflow`` a created network also gets the
+  interface endpoints MWAA needs (:data:`~.airflow.MWAA_INTERFACE_ENDPOINTS`, added to
+  :data:`~.network.DEFAULT_INTERFACE_ENDPOINTS`) and must have two or more zones:
+  :func:`~.automation.build_automation` places MWAA in its first two private subnets (two zones)
+  instead of a second VPC. An existing network is used as is and must reach those services itself;
 * ``training`` (Batch pools + the execution role) in the network's private subnets;
 * ``containers`` / ``models`` from ``spec.registry``; ``tracking``; ``features``;
 * grants of the training execution role, and nothing else: read the ``data`` store, write the
   ``artifacts`` store, pull images, register model versions (pending approval), use tracking and
-  read its tracker secrets, read the feature store.
+  read its tracker secrets, read the feature store;
+* with ``registry.models.promotion_targets``: besides the model package group policy, read of the
+  model artifacts (:data:`~.registry.MODEL_ARTIFACTS_PREFIX` of the ``artifacts`` store, else
+  ``data``, else the first store: where endpoints read models) for those accounts, through
+  :meth:`~.storage.DataStore.grant_account_read` (bucket policy + the store key's policy).
 
 Run side wiring (see :func:`_run_side`; each part only when its spec section is present):
 
@@ -43,13 +52,20 @@ from ..core.build_props import NetworkSettings
 from ..core.recovery import Recovery
 from ..core.run_props import BudgetProps
 from ..core.spec import PlatformSpec
+from .airflow import MWAA_INTERFACE_ENDPOINTS
 from .budget import Budget
 from .features import FeatureStore, FeatureStoreProps
 from .monitoring import Monitoring, MonitoringProps
 from .routing import Routing, RoutingProps
 from .serving import Endpoint, EndpointProps
-from .network import Network, NetworkProps
-from .registry import ContainerRegistry, ContainerRegistryProps, ModelRegistry, ModelRegistryProps
+from .network import DEFAULT_INTERFACE_ENDPOINTS, Network, NetworkProps
+from .registry import (
+    MODEL_ARTIFACTS_PREFIX,
+    ContainerRegistry,
+    ContainerRegistryProps,
+    ModelRegistry,
+    ModelRegistryProps,
+)
 from .storage import DataStore, DataStoreProps
 from .tracking import Tracking, TrackingProps
 from .training import Training, TrainingProps
@@ -80,6 +96,31 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
     _run_side(stack, spec, common, replica, built)
 
 
+def _interface_endpoints(spec: PlatformSpec, settings: NetworkSettings) -> list[str]:
+    """The platform network's interface endpoints: the defaults, plus MWAA's when the spec has airflow.
+
+    With ``airflow`` MWAA runs in this network (see :mod:`.automation`), so a created network gets
+    the union of :data:`~.network.DEFAULT_INTERFACE_ENDPOINTS` and
+    :data:`~.airflow.MWAA_INTERFACE_ENDPOINTS` (sorted, each once) and must span two zones. An
+    existing network keeps the defaults: it must reach the MWAA services itself.
+    """
+    services = set(DEFAULT_INTERFACE_ENDPOINTS)
+    if spec.airflow is not None and settings.existing is None:
+        if settings.zones < 2:
+            raise ValueError(
+                f"{spec.name}: airflow needs two private subnets in different availability zones (MWAA), "
+                f"but network.zones is {settings.zones}; set network.zones to 2 or 3, or remove airflow"
+            )
+        services |= set(MWAA_INTERFACE_ENDPOINTS)
+    return sorted(services)
+
+
+def _model_store(stack: Any) -> DataStore | None:
+    """The store of model artifacts, as serving reads them: ``artifacts``, else ``data``, else the first."""
+    stores: dict[str, DataStore] = stack.stores
+    return stores.get("artifacts") or stores.get("data") or next(iter(stores.values()), None)
+
+
 def _store(stack: Any, preferred: str) -> DataStore | None:
     stores: dict[str, DataStore] = stack.stores
     return stores.get(preferred) or next(iter(stores.values()), None)
@@ -99,8 +140,14 @@ def _build_side(stack: Any, spec: PlatformSpec) -> dict[str, Any]:
         network = Network(
             stack,
             "network",
-            NetworkProps(name=spec.resource_name("net"), zone_names=zone_names, **settings.model_dump()),
+            NetworkProps(
+                name=spec.resource_name("net"),
+                zone_names=zone_names,
+                interface_endpoints=_interface_endpoints(spec, settings),
+                **settings.model_dump(),
+            ),
         )
+        stack.network = network
         _output(stack, "network_id", network.network_id, "VPC of the ML workloads")
         _output(stack, "network_private_subnet_ids", network.private_subnet_ids, "Private subnets of the ML workloads")
 
@@ -120,6 +167,10 @@ def _build_side(stack: Any, spec: PlatformSpec) -> dict[str, Any]:
         )
         _output(stack, "container_repository_urls", containers.repository_urls, "ECR repository URL per repository")
         _output(stack, "model_package_group", models.group_name, "SageMaker model package group (model registry)")
+        targets = spec.registry.models.promotion_targets
+        model_store = _model_store(stack)
+        if targets and model_store is not None:
+            model_store.grant_account_read(targets, prefix=MODEL_ARTIFACTS_PREFIX)
 
     training = None
     if spec.training is not None:
@@ -279,7 +330,7 @@ def _serving(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: An
     stack.region_providers = providers
 
     data = stack.stores.get("data") or next(iter(stack.stores.values()))
-    artifacts = stack.stores.get("artifacts") or data
+    artifacts = _model_store(stack) or data
     retention = spec.monitoring.log_retention_days if spec.monitoring is not None else 365
     protect = spec.storage.deletion_protection
     out: dict[str, list[Endpoint]] = {e.name: [] for e in spec.serving.endpoints}

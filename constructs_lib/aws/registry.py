@@ -24,8 +24,11 @@ only when a person with :meth:`ModelRegistry.grant_approve` (for example the cre
 
 With ``approval: automatic`` writers may register versions as ``Approved`` and update their status.
 With ``promotion_targets`` (AWS account ids) an ``aws_sagemaker_model_package_group_policy`` lets
-those accounts describe and list the group's model versions (cross-account promotion); their
-deployment role also needs read access to the model artifacts in the artifacts store.
+those accounts describe and list the group's model versions (cross-account promotion). The model
+artifacts themselves (``model.tar.gz``) live in the artifacts store under
+:data:`MODEL_ARTIFACTS_PREFIX`: the platform opens that prefix to the same accounts with
+:meth:`~.storage.DataStore.grant_account_read` (bucket policy + key policy, read only); a stack of
+your own calls it for the store holding the artifacts.
 
 ``ModelRegistryProps.encryption`` is not used on AWS: a model package group stores metadata only
 (no KMS argument); model artifacts live in the artifacts store, encrypted with its key.
@@ -48,7 +51,17 @@ from ._iam import Principal, allow, grant_id, policy_document, ref
 from ._keys import own_key
 from .keys import Key
 
-__all__ = ["ContainerRegistry", "ContainerRegistryProps", "ModelRegistry", "ModelRegistryProps"]
+__all__ = [
+    "MODEL_ARTIFACTS_PREFIX",
+    "ContainerRegistry",
+    "ContainerRegistryProps",
+    "ModelRegistry",
+    "ModelRegistryProps",
+]
+
+#: Key prefix of model artifacts (``model.tar.gz`` of registered versions) in the artifacts store:
+#: what endpoints read and what ``promotion_targets`` accounts may read.
+MODEL_ARTIFACTS_PREFIX = "models/"
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _PULL = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")

@@ -77,7 +77,7 @@ from ._iam import allow, kms_statement, ref
 from ._keys import own_key
 from .keys import Key
 from .network import Network
-from .registry import ContainerRegistry
+from .registry import MODEL_ARTIFACTS_PREFIX, ContainerRegistry
 from .storage import DataStore
 
 __all__ = [
@@ -454,7 +454,7 @@ class Endpoint(MlopsConstruct):
                 allow(
                     "ReadModelArtifacts",
                     ["s3:GetObject", "s3:GetObjectVersion"],
-                    [f"{bucket_arn}/serving/{name}/*", f"{bucket_arn}/models/*"],
+                    [f"{bucket_arn}/serving/{name}/*", f"{bucket_arn}/{MODEL_ARTIFACTS_PREFIX}*"],
                 ),
                 kms_statement("DecryptModelArtifacts", bucket_key, ["kms:Decrypt"], via_service="s3"),
             ]

@@ -33,6 +33,11 @@ What ``DataStore`` builds, with every default:
 
 Same-account replication is assumed: ``replica_provider`` is the same account in another region.
 
+Other AWS accounts get nothing by default. :meth:`DataStore.grant_account_read` opens one key
+prefix of the primary bucket to other accounts, read-only (the platform uses it for the model
+artifacts of ``registry.models.promotion_targets``): a bucket-policy and a key-policy statement
+naming the accounts' roots, which those accounts then delegate to their own roles with IAM.
+
 checkov: the construct acknowledges only findings that are intended, with reasons (see the
 ``Acknowledge`` calls). Turning off a secure default (``versioning``, ``access_logging``) leaves the
 corresponding finding (CKV_AWS_21, CKV_AWS_18) unacknowledged, on purpose: the owner of the stack
@@ -41,7 +46,9 @@ must acknowledge it with their own reason.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from ..core import engine
@@ -78,6 +85,8 @@ REPLICATION_RULE_ID = "replicate-everything"
 RTC_MINUTES = 15
 
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_KEY_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/(?:[A-Za-z0-9._-]+/)*$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 
 
@@ -104,6 +113,8 @@ class DataStore(MlopsConstruct):
         key_id: ARN token (or the supplied ARN) of the key that encrypts the data.
         store_name: bucket name token.
         store_id: bucket ARN token.
+        bucket_policy: the data bucket's ``aws_s3_bucket_policy`` (TLS only, SSE-KMS uploads, and
+            the statements of :meth:`grant_account_read`).
         log_bucket: the access-log ``aws_s3_bucket``, or ``None`` without ``access_logging``.
         replica: the replica ``aws_s3_bucket``, or ``None`` without ``replication``.
         replica_key: the replica's :class:`~.keys.Key`, or ``None``.
@@ -186,6 +197,9 @@ class DataStore(MlopsConstruct):
         self.resource: Resource = primary["bucket"]
         self.store_name: str = ref(self.resource, "id")
         self.store_id: str = ref(self.resource, "arn")
+        self.bucket_policy: Resource = primary["policy"]
+        self._policy_statements: list[dict[str, Any]] = json.loads(self.bucket_policy.get("policy"))["Statement"]
+        self._account_reads: dict[str, list[str]] = {}
         if logs is not None:
             logs.receive_from(self, self.resource, account_id)
 
@@ -388,6 +402,95 @@ class DataStore(MlopsConstruct):
             kms_actions=["kms:Decrypt", "kms:GenerateDataKey"],
         )
 
+    def grant_account_read(self, account_ids: Sequence[str], *, prefix: str) -> Resource:
+        """Let other AWS accounts read the objects under ``prefix`` of the primary bucket.
+
+        For cross-account promotion: a later environment's account deploys model artifacts that
+        this store holds. Adds, for the account roots ``arn:<partition>:iam::<account>:root``
+        (sorted, each once), exactly:
+
+        * to the bucket policy: ``s3:ListBucket`` on the bucket only for listings whose
+          ``s3:prefix`` starts with ``prefix`` (statement ``AccountsList<Prefix>``), and
+          ``s3:GetObject`` + ``s3:GetObjectVersion`` on ``<bucket>/<prefix>*``
+          (``AccountsRead<Prefix>``);
+        * to the key policy of the store's own key: ``kms:Decrypt`` only through S3 of the bucket's
+          region (``kms:ViaService = s3.<region>.amazonaws.com``) and only for this bucket's
+          encryption context (the bucket, as S3 Bucket Keys use, or an object under ``prefix``)
+          (``AccountsDecrypt<Prefix>``). With a supplied ``encryption.key_id`` the key policy is
+          not this construct's: its owner must add that statement.
+
+        ``<Prefix>`` is ``prefix`` in CamelCase (``models/`` → ``Models``). Naming an account root
+        delegates to that account: its own IAM policies must still allow its deploying role
+        ``s3:GetObject`` on the objects and ``kms:Decrypt`` on this store's key. The replica bucket
+        (``replication``) is not opened. Calling again with the same prefix and accounts does
+        nothing; another set of accounts for a granted prefix is an error (pass them all in one
+        call). Returns the bucket policy.
+        """
+        accounts = sorted(set(account_ids))
+        if not accounts:
+            raise ValueError(f"{self.node.path}: grant_account_read needs at least one AWS account id")
+        for account in accounts:
+            if not isinstance(account, str) or not _ACCOUNT_ID.match(account):
+                raise ValueError(f"{self.node.path}: {account!r} is not a 12-digit AWS account id")
+        if not _KEY_PREFIX.match(prefix):
+            raise ValueError(
+                f"{self.node.path}: prefix {prefix!r} must be a key prefix ending in '/' like 'models/' "
+                "(letters, digits, '.', '_', '-' between slashes; no wildcards)"
+            )
+        granted = self._account_reads.get(prefix)
+        if granted is not None:
+            if granted == accounts:
+                return self.bucket_policy
+            raise ValueError(
+                f"{self.node.path}: prefix {prefix!r} is already readable by accounts {granted}; "
+                "pass every account in one grant_account_read call"
+            )
+        name = _sid_part(prefix)
+        for other in self._account_reads:
+            if _sid_part(other) == name:
+                raise ValueError(
+                    f"{self.node.path}: prefixes {other!r} and {prefix!r} give the same statement id; "
+                    "grant one of them only"
+                )
+        self._account_reads[prefix] = accounts
+        partition = _iam.partition(self, self._provider)
+        principal = {"AWS": [f"arn:{partition}:iam::{a}:root" for a in accounts]}
+        bucket_arn = self.store_id
+        objects = f"{bucket_arn}/{prefix}*"
+        self._policy_statements += [
+            {
+                "Sid": f"AccountsList{name}",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": ["s3:ListBucket"],
+                "Resource": bucket_arn,
+                "Condition": {"StringLike": {"s3:prefix": f"{prefix}*"}},
+            },
+            {
+                "Sid": f"AccountsRead{name}",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": objects,
+            },
+        ]
+        self.bucket_policy.set(policy=policy_document(self._policy_statements))
+        if self.key is not None:
+            self.key.add_to_resource_policy(
+                {
+                    "Sid": f"AccountsDecrypt{name}",
+                    "Effect": "Allow",
+                    "Principal": principal,
+                    "Action": ["kms:Decrypt"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"kms:ViaService": f"s3.{ref(self.resource, 'region')}.amazonaws.com"},
+                        "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, objects]},
+                    },
+                }
+            )
+        return self.bucket_policy
+
     def _grant(
         self,
         kind: str,
@@ -436,6 +539,11 @@ class DataStore(MlopsConstruct):
 
 
 # ---------------------------------------------------------------------- building blocks
+
+
+def _sid_part(prefix: str) -> str:
+    """A key prefix as a policy statement id part: ``models/`` -> ``Models``, ``a/b-c/`` -> ``ABC``."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", prefix) if part)
 
 
 def _s3_kms_statement(sid: str, key_arn: str, actions: list[str], region: str, bucket_arn: str) -> dict[str, Any]:

@@ -440,3 +440,145 @@ def test_full_stack_scans_clean(tmp_path) -> None:
     automation = ("pipeline-", "retraining_", "airflow_")
     assert [f for f in result.acknowledged
             if f.resource.split(".", 1)[1].startswith(automation) and "Network" not in f.resource] == []
+
+
+# --------------------------------------------------------------------------- MWAA in the platform network
+
+
+def _platform(tmp_path: Path, **changes: Any) -> tuple[Any, dict[str, Any]]:
+    """The retraining example with ``changes`` applied, through the platform front door."""
+    from constructs_lib.core.spec import PlatformSpec
+    from constructs_lib.platform import build_stack
+
+    base = load_spec(str(REPO / "examples/retraining/aws.yaml")).model_dump(exclude_none=True)
+    spec = PlatformSpec.model_validate({**base, **changes})
+    stack = build_stack(engine.App(outdir=str(tmp_path)), spec)
+    return stack, stack_document(stack)
+
+
+def _ref(stack: Any, element: Any, attribute: str) -> str:
+    return f"${{{element.terraform_resource_type}.{stack.get_logical_id(element)}.{attribute}}}"
+
+
+def test_platform_places_mwaa_in_its_own_network(tmp_path) -> None:
+    from constructs_lib.aws.network import DEFAULT_INTERFACE_ENDPOINTS
+
+    stack, doc = _platform(tmp_path, network={"zones": 2}, airflow={})
+    r = doc["resource"]
+    network = stack.network
+    assert network is not None and network.node.path.endswith("/network")
+    # one VPC: the platform's; the Airflow construct created none and looked nothing up
+    assert len(r["aws_vpc"]) == 1 and network.resource is not None
+    assert not any(p.startswith(f"{stack.node.path}/airflow/") for p in
+                   (b["//"]["metadata"]["path"] for b in r["aws_vpc_endpoint"].values()))
+    assert "aws_subnet" not in doc.get("data", {}) and "aws_vpc" not in doc.get("data", {})
+    # the platform network carries its defaults and MWAA's endpoints: union, sorted, each once
+    expected = sorted(set(DEFAULT_INTERFACE_ENDPOINTS) | set(MWAA_INTERFACE_ENDPOINTS))
+    assert len(expected) == 17
+    assert network.props.interface_endpoints == expected
+    interface = [b["service_name"].split("}.", 1)[1] for b in r["aws_vpc_endpoint"].values()
+                 if b["vpc_endpoint_type"] == "Interface"]
+    assert sorted(interface) == expected and len(interface) == len(set(interface))
+    # MWAA in the first two private subnets (two different zones), the network's VPC, CIDR, S3 prefix list
+    (env,) = r["aws_mwaa_environment"].values()
+    subnets = network.subnets
+    assert env["network_configuration"]["subnet_ids"] == [_ref(stack, s, "id") for s in subnets[:2]]
+    zones = [r["aws_subnet"][stack.get_logical_id(s)]["availability_zone"] for s in subnets[:2]]
+    assert zones == ["eu-west-1a", "eu-west-1b"]
+    airflow = stack.node.find_child("airflow")
+    assert airflow.network is network
+    assert r["aws_security_group"][stack.get_logical_id(airflow.security_group)]["vpc_id"] == _ref(stack, network.resource, "id")
+    sg = _ref(stack, airflow.security_group, "id")
+    egress = {b["description"]: b for b in r["aws_vpc_security_group_egress_rule"].values() if b["security_group_id"] == sg}
+    assert egress["HTTPS to the VPC interface endpoints"]["cidr_ipv4"] == "10.40.0.0/16"
+    assert egress["HTTPS to S3 through the gateway endpoint"]["prefix_list_id"] == _ref(
+        stack, network.endpoints["s3"], "prefix_list_id")
+    assert validate_stack(doc, stack="aws") == [] and audit_stack(doc) == []
+
+
+def test_platform_network_without_airflow_keeps_its_default_endpoints(tmp_path) -> None:
+    from constructs_lib.aws.network import DEFAULT_INTERFACE_ENDPOINTS
+
+    stack, doc = _platform(tmp_path, network={"zones": 1})  # one zone is fine without airflow
+    assert stack.network.props.interface_endpoints == sorted(DEFAULT_INTERFACE_ENDPOINTS)
+    assert "aws_mwaa_environment" not in doc["resource"] and len(doc["resource"]["aws_vpc"]) == 1
+
+
+def test_one_zone_platform_network_refuses_airflow_naming_the_setting(tmp_path) -> None:
+    with pytest.raises(ValueError, match=r"network\.zones is 1; set network\.zones to 2 or 3"):
+        _platform(tmp_path, network={"zones": 1}, airflow={})
+
+
+def test_existing_platform_network_hosts_mwaa_unchanged(tmp_path) -> None:
+    from constructs_lib.aws.network import DEFAULT_INTERFACE_ENDPOINTS
+
+    existing = {"network_id": "vpc-0abc", "subnet_ids": ["subnet-a", "subnet-b", "subnet-c"]}
+    stack, doc = _platform(tmp_path, network={"existing": existing}, airflow={})
+    r = doc["resource"]
+    assert "aws_vpc" not in r  # neither the platform nor Airflow creates a VPC
+    # the existing network's endpoints are not changed for MWAA: it must reach those services itself
+    assert stack.network.props.interface_endpoints == sorted(DEFAULT_INTERFACE_ENDPOINTS)
+    (env,) = r["aws_mwaa_environment"].values()
+    assert env["network_configuration"]["subnet_ids"] == ["subnet-a", "subnet-b"]
+    airflow = stack.node.find_child("airflow")
+    assert r["aws_security_group"][stack.get_logical_id(airflow.security_group)]["vpc_id"] == "vpc-0abc"
+    assert list(doc["data"]["aws_vpc"].values())[0]["id"] == "vpc-0abc" and len(doc["data"]["aws_vpc"]) == 1
+    assert "aws_subnet" not in doc["data"]
+
+
+def test_spec_without_platform_network_gives_mwaa_its_own(tmp_path) -> None:
+    stack, doc = _platform(tmp_path, airflow={})
+    assert stack.network is None
+    airflow = stack.node.find_child("airflow")
+    assert airflow.network is not None and airflow.network.node.scope is airflow
+    assert len(doc["resource"]["aws_vpc"]) == 1
+
+
+def _network(stack: Any, zones: int, services: list[str]) -> Any:
+    from constructs_lib.aws import Network, NetworkProps
+
+    return Network(stack, "Net", NetworkProps(name="ml-net", zones=zones, interface_endpoints=services,
+                                              zone_names=["eu-west-1a", "eu-west-1b", "eu-west-1c"][:zones]))
+
+
+def test_airflow_in_a_given_network_uses_its_ids(build) -> None:
+    made: dict[str, Any] = {}
+
+    def body(stack, _replica):
+        made["net"] = _network(stack, 3, list(MWAA_INTERFACE_ENDPOINTS))
+        made["airflow"] = Airflow(stack, "Airflow", AirflowProps(name="ml-airflow"),
+                                  dags_store=_stores(stack)["artifacts"], network=made["net"])
+
+    built = build(body)
+    net = made["net"]
+    assert made["airflow"].network is net and len(built.resources("aws_vpc")) == 1
+    env = one(built, "aws_mwaa_environment")
+    assert env["network_configuration"]["subnet_ids"] == [built.ref(s, "id") for s in net.subnets[:2]]
+    assert "data" not in built.doc or "aws_subnet" not in built.doc["data"]
+    assert validate_stack(built.doc, stack="aws") == []
+
+
+@pytest.mark.parametrize(
+    ("zones", "services", "message"),
+    [
+        (1, list(MWAA_INTERFACE_ENDPOINTS), r"network aws/Net has 1; set its zones to 2 or 3"),
+        (2, ["ecr.api", "logs"], r"no interface endpoint for airflow\.api, airflow\.env, airflow\.ops, ecr\.dkr, kms, "
+                                 r"monitoring, sqs.*NetworkProps\.interface_endpoints"),
+    ],
+)
+def test_airflow_refuses_a_network_it_cannot_run_in(build, zones: int, services: list[str], message: str) -> None:
+    def body(stack, _replica):
+        Airflow(stack, "Airflow", AirflowProps(name="ml-airflow"), dags_store=_stores(stack)["artifacts"],
+                network=_network(stack, zones, services))
+
+    with pytest.raises(ValueError, match=message):
+        build(body)
+
+
+def test_airflow_takes_subnet_ids_or_network_not_both(build) -> None:
+    def body(stack, _replica):
+        Airflow(stack, "Airflow", AirflowProps(name="ml-airflow"), dags_store=_stores(stack)["artifacts"],
+                network=_network(stack, 2, list(MWAA_INTERFACE_ENDPOINTS)), subnet_ids=["subnet-1", "subnet-2"])
+
+    with pytest.raises(ValueError, match="not both"):
+        build(body)

@@ -164,3 +164,72 @@ def test_container_props_errors(kwargs: dict[str, Any], message: str) -> None:
 def test_model_props_errors() -> None:
     with pytest.raises(ValidationError, match="'manual' or 'automatic'"):
         ModelRegistryProps(name="ml-models", approval="sometimes")
+
+
+# --------------------------------------------------------------------------- platform: cross-account promotion
+
+
+def _platform_doc(tmp_path, name: str, promotion_targets: list[str]) -> tuple[Any, dict[str, Any]]:
+    from pathlib import Path
+
+    from constructs_lib.core import engine
+    from constructs_lib.core.spec import PlatformSpec, load_spec
+    from constructs_lib.core.synth import stack_document
+    from constructs_lib.platform import build_stack
+
+    example = Path(__file__).resolve().parents[3] / "examples" / "retraining" / "aws.yaml"
+    base = load_spec(str(example)).model_dump(exclude_none=True)
+    base["registry"] = {"models": {"promotion_targets": promotion_targets}}
+    stack = build_stack(engine.App(outdir=str(tmp_path / name)), PlatformSpec.model_validate(base))
+    return stack, stack_document(stack)
+
+
+def _policies(stack: Any, doc: dict[str, Any], store: str) -> tuple[list[dict], list[dict]]:
+    """(bucket policy statements, key policy statements) of a platform store, in order."""
+    ds = stack.stores[store]
+    bucket = doc["resource"]["aws_s3_bucket_policy"][stack.get_logical_id(ds.bucket_policy)]
+    key = doc["resource"]["aws_kms_key"][stack.get_logical_id(ds.key.resource)]
+    return json.loads(bucket["policy"])["Statement"], json.loads(key["policy"])["Statement"]
+
+
+def test_promotion_targets_may_read_model_artifacts_and_nothing_else(tmp_path) -> None:
+    stack, doc = _platform_doc(tmp_path, "promo", ["444455556666", "111122223333"])
+    plain_stack, plain = _platform_doc(tmp_path, "plain", [])
+    arn = "${aws_s3_bucket." + stack.get_logical_id(stack.stores["artifacts"].resource) + ".arn}"
+    partition = "${data.aws_partition.MlopsAwsPartition.partition}"
+    roots = [f"arn:{partition}:iam::111122223333:root", f"arn:{partition}:iam::444455556666:root"]
+
+    bucket, key = _policies(stack, doc, "artifacts")
+    plain_bucket, plain_key = _policies(plain_stack, plain, "artifacts")
+    # the artifacts store's policies keep every statement and gain exactly these
+    assert bucket[: len(plain_bucket)] == plain_bucket and key[: len(plain_key)] == plain_key
+    added_bucket, added_key = bucket[len(plain_bucket):], key[len(plain_key):]
+    assert [(s["Sid"], s["Effect"], s["Principal"], s["Action"], s["Resource"]) for s in added_bucket] == [
+        ("AccountsListModels", "Allow", {"AWS": roots}, ["s3:ListBucket"], arn),
+        ("AccountsReadModels", "Allow", {"AWS": roots}, ["s3:GetObject", "s3:GetObjectVersion"], f"{arn}/models/*"),
+    ]
+    assert added_bucket[0]["Condition"] == {"StringLike": {"s3:prefix": "models/*"}}
+    (decrypt,) = added_key
+    assert (decrypt["Sid"], decrypt["Principal"], decrypt["Action"], decrypt["Resource"]) == (
+        "AccountsDecryptModels", {"AWS": roots}, ["kms:Decrypt"], "*")
+    region = "${aws_s3_bucket." + stack.get_logical_id(stack.stores["artifacts"].resource) + ".region}"
+    assert decrypt["Condition"]["StringEquals"] == {"kms:ViaService": f"s3.{region}.amazonaws.com"}
+    # the model package group policy names the same accounts
+    (group_policy,) = doc["resource"]["aws_sagemaker_model_package_group_policy"].values()
+    (st,) = statements(group_policy, "resource_policy").values()
+    assert st["Principal"] == {"AWS": roots}
+    # the data store is not opened; nothing else differs in kind
+    assert _policies(stack, doc, "data") == _policies(plain_stack, plain, "data")
+    everything = json.dumps(doc["resource"])
+    assert everything.count("111122223333") == 4  # group policy, two bucket statements, key statement
+    assert validate_stack(doc, stack="aws") == [] and audit_stack(doc) == []
+
+
+def test_without_promotion_targets_no_store_is_opened(tmp_path) -> None:
+    stack, doc = _platform_doc(tmp_path, "plain", [])
+    assert "aws_sagemaker_model_package_group_policy" not in doc["resource"]
+    for store in stack.stores:
+        bucket, key = _policies(stack, doc, store)
+        assert not [s for s in bucket + key if s["Sid"].startswith("Accounts")]
+        assert all(s["Effect"] == "Deny" for s in bucket)
+        assert [s["Sid"] for s in key] == ["EnableIamPoliciesOfThisAccount"]

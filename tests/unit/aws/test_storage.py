@@ -530,6 +530,113 @@ def test_grant_rejects_a_resource_that_is_not_a_role(build) -> None:
         build(body)
 
 
+PARTITION = "${data.aws_partition.MlopsAwsPartition.partition}"
+
+
+def test_grant_account_read_opens_one_prefix_to_account_roots(build) -> None:
+    holder: dict[str, Any] = {}
+
+    def body(stack, replica):
+        ds = holder["ds"] = DataStore(stack, "Data", DataStoreProps(name="ml-data"))
+        holder["policy"] = ds.grant_account_read(["444455556666", "111122223333", "444455556666"], prefix="models/")
+
+    built = build(body)
+    ds = holder["ds"]
+    assert holder["policy"] is ds.bucket_policy
+    arn = built.ref(ds.resource, "arn")
+    roots = [f"arn:{PARTITION}:iam::111122223333:root", f"arn:{PARTITION}:iam::444455556666:root"]
+    sids = statements(built.by_path("aws_s3_bucket_policy", "aws/Data/Policy"))
+    # the secure defaults stay, two read statements are added
+    assert set(sids) == {"DenyInsecureTransport", "DenyTlsOlderThan12", "DenyUploadsWithoutKms",
+                         "DenyUploadsWithAnotherKey", "AccountsListModels", "AccountsReadModels"}
+    assert sids["AccountsListModels"] == {
+        "Sid": "AccountsListModels", "Effect": "Allow", "Principal": {"AWS": roots},
+        "Action": ["s3:ListBucket"], "Resource": arn,
+        "Condition": {"StringLike": {"s3:prefix": "models/*"}},
+    }
+    assert sids["AccountsReadModels"] == {
+        "Sid": "AccountsReadModels", "Effect": "Allow", "Principal": {"AWS": roots},
+        "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": f"{arn}/models/*",
+    }
+    key_sids = statements(built.by_path("aws_kms_key", "aws/Data/Key/Resource"))
+    assert set(key_sids) == {"EnableIamPoliciesOfThisAccount", "AccountsDecryptModels"}
+    assert key_sids["AccountsDecryptModels"] == {
+        "Sid": "AccountsDecryptModels", "Effect": "Allow", "Principal": {"AWS": roots},
+        "Action": ["kms:Decrypt"], "Resource": "*",
+        "Condition": {
+            "StringEquals": {"kms:ViaService": f"s3.{built.ref(ds.resource, 'region')}.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [arn, f"{arn}/models/*"]},
+        },
+    }
+    assert validate_stack(built.doc, stack="aws") == []
+    from constructs_lib.core.iam_audit import audit_stack
+
+    assert audit_stack(built.doc) == []
+
+
+def test_grant_account_read_is_idempotent_and_refuses_conflicts(build) -> None:
+    holder: dict[str, Any] = {}
+
+    def body(stack, replica):
+        ds = holder["ds"] = DataStore(stack, "Data", DataStoreProps(name="ml-data"))
+        ds.grant_account_read(["111122223333"], prefix="models/")
+        ds.grant_account_read(["111122223333"], prefix="models/")  # same grant: nothing added
+        ds.grant_account_read(["111122223333"], prefix="reports/2024/")
+
+    built = build(body)
+    sids = [s["Sid"] for s in policy(built.by_path("aws_s3_bucket_policy", "aws/Data/Policy"))["Statement"]]
+    assert sids[-4:] == ["AccountsListModels", "AccountsReadModels", "AccountsListReports2024", "AccountsReadReports2024"]
+    assert len(sids) == len(set(sids)) == 8
+    ds = holder["ds"]
+    with pytest.raises(ValueError, match="already readable by accounts"):
+        ds.grant_account_read(["444455556666"], prefix="models/")
+    with pytest.raises(ValueError, match="same statement id"):
+        ds.grant_account_read(["111122223333"], prefix="reports-2024/")
+
+
+@pytest.mark.parametrize(
+    ("accounts", "prefix", "message"),
+    [
+        ([], "models/", "at least one AWS account id"),
+        (["prod"], "models/", "not a 12-digit AWS account id"),
+        (["arn:aws:iam::111122223333:root"], "models/", "not a 12-digit AWS account id"),
+        (["111122223333"], "models", "ending in '/'"),
+        (["111122223333"], "models/*", "no wildcards"),
+        (["111122223333"], "/models/", "key prefix"),
+        (["111122223333"], "", "key prefix"),
+    ],
+)
+def test_grant_account_read_errors(build, accounts, prefix, message) -> None:
+    def body(stack, replica):
+        DataStore(stack, "Data", DataStoreProps(name="ml-data")).grant_account_read(accounts, prefix=prefix)
+
+    with pytest.raises(ValueError, match=message):
+        build(body)
+
+
+def test_grant_account_read_with_a_supplied_key_leaves_that_key_alone(build) -> None:
+    def body(stack, replica):
+        ds = DataStore(stack, "Data", DataStoreProps(name="ml-data", encryption=EncryptionProps(key_id=SUPPLIED_KEY)))
+        ds.grant_account_read(["111122223333"], prefix="models/")
+
+    built = build(body)
+    assert "aws_kms_key" not in built.doc["resource"]  # its owner adds the decrypt statement
+    assert {"AccountsListModels", "AccountsReadModels"} <= set(
+        statements(built.by_path("aws_s3_bucket_policy", "aws/Data/Policy")))
+
+
+def test_replica_is_not_opened_to_other_accounts(build) -> None:
+    def body(stack, replica):
+        ds = DataStore(stack, "Data", replicated(), replica_provider=replica)
+        ds.grant_account_read(["111122223333"], prefix="models/")
+
+    built = build(body)
+    assert all(not sid.startswith("Accounts")
+               for sid in statements(built.by_path("aws_s3_bucket_policy", "aws/Data/Replica/Policy")))
+    assert all(not sid.startswith("Accounts")
+               for sid in statements(built.by_path("aws_kms_key", "aws/Data/Replica/Key/Resource")))
+
+
 def test_no_iam_wildcard_allow_anywhere(build) -> None:
     def body(stack, replica):
         ds = DataStore(stack, "Data", replicated(), replica_provider=replica)
@@ -602,6 +709,7 @@ def test_checkov_finds_nothing_unacknowledged(build, tmp_path) -> None:
         repl = holder["repl"] = DataStore(stack, "Repl", replicated(tags={"team": "ml"}), replica_provider=replica)
         repl.grant_read("trainer")
         repl.grant_write("trainer")
+        repl.grant_account_read(["111122223333"], prefix="models/")
 
     built = build(body)
     failed, summary = _checkov_findings(built.doc, tmp_path)
