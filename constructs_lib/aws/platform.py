@@ -49,7 +49,7 @@ from typing import Any
 from ..core import engine
 from ..core.providers import declare_provider
 from ..core.build_props import NetworkSettings
-from ..core.recovery import Recovery
+from ..core.recovery import Recovery, recovery_output
 from ..core.run_props import BudgetProps
 from ..core.spec import PlatformSpec
 from .airflow import MWAA_INTERFACE_ENDPOINTS
@@ -172,7 +172,7 @@ def _build_side(stack: Any, spec: PlatformSpec) -> dict[str, Any]:
         if targets and model_store is not None:
             model_store.grant_account_read(targets, prefix=MODEL_ARTIFACTS_PREFIX)
 
-    training = None
+    training = tracking = features = None
     if spec.training is not None:
         assert network is not None  # spec.network_settings is set whenever training is
         image = None
@@ -232,17 +232,14 @@ def _build_side(stack: Any, spec: PlatformSpec) -> dict[str, Any]:
                     "SageMaker feature group per feature group of the spec")
             if training is not None:
                 features.grant_read(training.principal)
+    stack.training, stack.containers, stack.models = training, containers, models
+    stack.tracking, stack.features = tracking, features
     return {"network": network, "training": training, "containers": containers, "models": models,
-            "tracking": spec.tracking is not None}
+            "tracking": spec.tracking is not None, "features": spec.features is not None}
 
 
 def _recovery_output(stack: Any, thing: str, rec: Recovery, description: str) -> None:
-    _output(
-        stack,
-        f"recovery_{thing}",
-        {"rpo_minutes": rec.rpo_minutes, "rto_minutes": rec.rto_minutes, "replica_region": rec.replica_region},
-        description,
-    )
+    recovery_output(stack, f"recovery_{thing}", rec, description)
 
 
 def _run_side(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: Any, built: dict[str, Any]) -> None:
@@ -256,6 +253,10 @@ def _run_side(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: A
     if built["tracking"]:
         _recovery_output(stack, "tracking", no_copy,
                          "SageMaker MLflow metadata is regional; its artifacts follow the artifacts store")
+    if built["features"]:
+        _recovery_output(stack, "features", no_copy,
+                         "SageMaker feature groups (and the online store) are regional; the offline store "
+                         "follows the data store's replication")
 
     endpoints: dict[str, list[Endpoint]] = {}
     if spec.serving is not None:
