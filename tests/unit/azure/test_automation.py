@@ -24,7 +24,6 @@ from constructs_lib.azure.storage import DataStore, DataStoreProps
 from constructs_lib.core import engine
 from constructs_lib.core.acknowledge import Acknowledge
 from constructs_lib.core.automation_props import DriftTrigger, NewDataTrigger
-from constructs_lib.core.errors import SpecError
 from constructs_lib.core.iam_audit import audit_stack
 from constructs_lib.core.props import EncryptionProps
 from constructs_lib.core.providers import declare_provider
