@@ -75,3 +75,41 @@ def test_spec_data_quality_baseline_reaches_the_aws_monitoring_job() -> None:
         j["data_quality_baseline_config"]["constraints_resource"]["s3_uri"] == "s3://baselines-bucket/churn/constraints.json"
         for j in jobs
     )
+
+
+def _fallback_caps(cloud: str, doc: dict) -> dict[str, int]:
+    """Cap of each on-demand fallback in a synthesized stack (AWS: vCPUs; others: nodes), by address."""
+    res = doc["resource"]
+    if cloud == "aws":
+        return {
+            lid: b["compute_resources"]["max_vcpus"]
+            for lid, b in res["aws_batch_compute_environment"].items()
+            if b["compute_resources"]["type"] == "EC2"
+        }
+    if cloud == "azure":
+        return {
+            b["name"]: b["scale_settings"]["max_node_count"]
+            for b in res["azurerm_machine_learning_compute_cluster"].values()
+            if b["vm_priority"] == "Dedicated"
+        }
+    return {
+        b["name"]: b["autoscaling"]["total_max_node_count"]
+        for b in res["google_container_node_pool"].values()
+        if not b["node_config"].get("spot")
+    }
+
+
+@pytest.mark.parametrize("spec_file", REFERENCE, ids=lambda p: p.stem)
+def test_on_demand_max_nodes_caps_the_fallback(spec_file: Path) -> None:
+    from constructs_lib.core.synth import stack_document
+
+    spec = load_specs([spec_file])[0]
+    assert spec.training is not None
+    before = _fallback_caps(spec.cloud, stack_document(build_stack(engine.App(), spec)))
+    pools = [p.model_copy(update={"on_demand_max_nodes": 1}) if p.spot and p.on_demand_fallback and p.max_nodes > 1 else p
+             for p in spec.training.pools]
+    assert any(p.on_demand_max_nodes == 1 for p in pools), "the reference needs a spot pool with max_nodes > 1"
+    spec = spec.model_copy(update={"training": spec.training.model_copy(update={"pools": pools})})
+    after = _fallback_caps(spec.cloud, stack_document(build_stack(engine.App(), spec)))
+    assert after.keys() == before.keys() and after != before
+    assert all(after[k] <= before[k] for k in after)

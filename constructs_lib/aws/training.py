@@ -38,9 +38,10 @@ What ``Training`` builds, with every default:
 
 Limits, documented rather than hidden:
 
-* ``max_nodes`` caps *each* compute environment. With spot and on-demand fallback, a queue can hold
-  up to ``max_nodes`` spot plus ``max_nodes`` on-demand nodes at once when spot is full rather
-  than unavailable.
+* ``max_nodes`` caps the spot compute environment and ``on_demand_max_nodes`` (default
+  ``max_nodes``) the on-demand fallback: Batch has no cap across compute environments, so a queue
+  can hold both at once when spot is full rather than unavailable. Set ``on_demand_max_nodes``
+  lower for a tighter cost cap.
 * Batch has no idle timer: a compute environment scales to ``min_vcpus`` within minutes when its
   queue is empty. ``idle_minutes`` becomes :attr:`Training.keep_alive_seconds` (capped at 3600) for
   SageMaker managed warm pools, and the ``idle-minutes`` tag of the pool's resources.
@@ -450,7 +451,7 @@ class Training(MlopsConstruct):
                 "allocation_strategy": "SPOT_CAPACITY_OPTIMIZED" if kind == "SPOT" else "BEST_FIT_PROGRESSIVE",
                 "bid_percentage": 100 if kind == "SPOT" else None,
                 "min_vcpus": pool.min_nodes * spec.vcpus,
-                "max_vcpus": pool.max_nodes * spec.vcpus,
+                "max_vcpus": (pool.fallback_max_nodes if kind == "EC2" and pool.spot else pool.max_nodes) * spec.vcpus,
                 "instance_type": [machine],
                 "instance_role": profile_arn,
                 "subnets": self.subnet_ids,

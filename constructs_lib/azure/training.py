@@ -21,7 +21,7 @@ What is created (construct ids in brackets):
   subnet, ``node_public_ip_enabled = false``, ``local_auth_enabled = false``,
   ``ssh_public_access_enabled = false``.
 * With ``spot`` and ``on_demand_fallback``: a second, Dedicated cluster [Pool-<name>-od] named
-  ``<name>-od`` with min 0 and the same ``max_nodes``. Azure ML does not move a job from
+  ``<name>-od`` with min 0 and at most ``on_demand_max_nodes`` (default ``max_nodes``) nodes. Azure ML does not move a job from
   low-priority to dedicated nodes inside one cluster: submit to ``<name>`` first and retry
   preempted or queued-too-long jobs on ``<name>-od`` (the pipeline's retry step, or
   ``az ml job create --set compute=<name>-od``). It costs nothing while idle (min 0).
@@ -161,7 +161,7 @@ class Training(MlopsConstruct):
             if pool.spot and pool.on_demand_fallback:
                 self.fallback_pools[pool.name] = self._cluster(
                     f"Pool-{pool.name}{FALLBACK_SUFFIX}", fallback_name(pool.name), size, "Dedicated",
-                    0, pool.max_nodes, pool.idle_minutes, subnet_id,
+                    0, pool.fallback_max_nodes, pool.idle_minutes, subnet_id,
                     f"Dedicated fallback of {kind} pool {pool.name}: retry jobs here when low-priority capacity is gone",
                 )
 

@@ -125,7 +125,11 @@ class TrainingPoolSettings(Model):
     )
     min_nodes: int = Field(default=0, ge=0, description="Nodes kept running. Defaults to 0: scale to zero when idle.")
     max_nodes: int = Field(
-        default=4, ge=1, le=1000, description="Most nodes at once: the pool's cost cap. Defaults to 4."
+        default=4, ge=1, le=1000,
+        description=(
+            "Most nodes at once of the pool's primary capacity (spot, or on-demand without spot): its "
+            "cost cap. Defaults to 4. The on-demand fallback has its own cap, on_demand_max_nodes."
+        ),
     )
     spot: bool = Field(
         default=True,
@@ -133,7 +137,15 @@ class TrainingPoolSettings(Model):
     )
     on_demand_fallback: bool = Field(
         default=True,
-        description="When spot capacity runs out, fall back to on-demand capacity (same max_nodes cap). Defaults to True.",
+        description="When spot capacity runs out, fall back to on-demand capacity. Defaults to True.",
+    )
+    on_demand_max_nodes: int | None = Field(
+        default=None, ge=1, le=1000,
+        description=(
+            "Most nodes at once of the on-demand fallback of a spot pool. Defaults to None: "
+            "max_nodes, so the worst case is max_nodes spot plus max_nodes on-demand nodes; set it "
+            "lower (e.g. 1) for a tighter cost cap."
+        ),
     )
     idle_minutes: int = Field(
         default=10, ge=1, le=1440, description="Scale nodes down after this many idle minutes. Defaults to 10."
@@ -146,7 +158,22 @@ class TrainingPoolSettings(Model):
     def _nodes(self) -> "TrainingPoolSettings":
         if self.min_nodes > self.max_nodes:
             raise ValueError(f"min_nodes ({self.min_nodes}) must not exceed max_nodes ({self.max_nodes})")
+        if self.on_demand_max_nodes is not None:
+            if not (self.spot and self.on_demand_fallback):
+                raise ValueError(
+                    "on_demand_max_nodes caps the on-demand fallback of a spot pool; this pool has "
+                    f"spot={self.spot}, on_demand_fallback={self.on_demand_fallback}: remove it"
+                )
+            if self.on_demand_max_nodes > self.max_nodes:
+                raise ValueError(
+                    f"on_demand_max_nodes ({self.on_demand_max_nodes}) must not exceed max_nodes ({self.max_nodes})"
+                )
         return self
+
+    @property
+    def fallback_max_nodes(self) -> int:
+        """Cap of the on-demand fallback: ``on_demand_max_nodes``, else ``max_nodes``."""
+        return self.on_demand_max_nodes if self.on_demand_max_nodes is not None else self.max_nodes
 
 
 def _default_pools() -> list[TrainingPoolSettings]:

@@ -25,7 +25,8 @@ emits:
   pools. Every node carries the label ``mlops.dev/pool=<name>`` and the taint
   ``mlops.dev/pool=<name>:NoSchedule``, so only training pods that tolerate it land there;
 * for a spot pool with ``on_demand_fallback`` a second pool (child ``Pool<name>OnDemand``, in
-  ``fallback_pools``) with the same shape, ``spot = false`` and the same cap;
+  ``fallback_pools``) with the same shape, ``spot = false`` and at most ``on_demand_max_nodes``
+  (default ``max_nodes``) nodes;
 * ``google_service_account`` ``Identity`` — the training execution identity (``principal``),
   bound to the Kubernetes service account ``<namespace>/<ksa>`` through workload identity
   (``roles/iam.workloadIdentityUser`` on that service account only);
@@ -421,7 +422,7 @@ class Training(MlopsConstruct):
             initial_node_count=0 if pool.min_nodes == 0 else None,
             autoscaling={
                 "total_min_node_count": pool.min_nodes if spot or not suffix else 0,
-                "total_max_node_count": pool.max_nodes,
+                "total_max_node_count": pool.fallback_max_nodes if suffix else pool.max_nodes,
                 "location_policy": "ANY",
             },
             management={"auto_repair": True, "auto_upgrade": True},

@@ -173,3 +173,14 @@ def test_placeholder_image_and_baseline_are_checked_per_cloud(tmp_path: Path) ->
     }))
     assert spec.serving is not None and spec.serving.endpoints[0].placeholder_image.endswith("/ph:1")
     assert spec.monitoring is not None and spec.monitoring.data_quality_baseline_uri == "s3://bucket/base"
+
+
+def test_on_demand_max_nodes_rules(tmp_path: Path) -> None:
+    def pool_error(pool: dict) -> str:
+        return error_of(tmp_path, {**GOOD, "network": {}, "training": {"pools": [{"name": "gpu", **pool}]}})
+
+    assert "must not exceed max_nodes" in pool_error({"max_nodes": 2, "on_demand_max_nodes": 3})
+    assert "remove it" in pool_error({"spot": False, "on_demand_max_nodes": 1})
+    spec = load_spec(write(tmp_path, {**GOOD, "network": {},
+                                      "training": {"pools": [{"name": "gpu", "max_nodes": 4, "on_demand_max_nodes": 1}]}}))
+    assert spec.training is not None and spec.training.pools[0].fallback_max_nodes == 1
