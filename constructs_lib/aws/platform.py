@@ -101,16 +101,11 @@ def _interface_endpoints(spec: PlatformSpec, settings: NetworkSettings) -> list[
 
     With ``airflow`` MWAA runs in this network (see :mod:`.automation`), so a created network gets
     the union of :data:`~.network.DEFAULT_INTERFACE_ENDPOINTS` and
-    :data:`~.airflow.MWAA_INTERFACE_ENDPOINTS` (sorted, each once) and must span two zones. An
-    existing network keeps the defaults: it must reach the MWAA services itself.
+    :data:`~.airflow.MWAA_INTERFACE_ENDPOINTS` (sorted, each once); the spec makes sure it spans
+    two zones. An existing network keeps the defaults: it must reach the MWAA services itself.
     """
     services = set(DEFAULT_INTERFACE_ENDPOINTS)
     if spec.airflow is not None and settings.existing is None:
-        if settings.zones < 2:
-            raise ValueError(
-                f"{spec.name}: airflow needs two private subnets in different availability zones (MWAA), "
-                f"but network.zones is {settings.zones}; set network.zones to 2 or 3, or remove airflow"
-            )
         services |= set(MWAA_INTERFACE_ENDPOINTS)
     return sorted(services)
 

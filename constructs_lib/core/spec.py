@@ -306,6 +306,12 @@ class PlatformSpec(Model):
                 "Orchestration Manager is being retired); use `pipelines` + `retraining` (Azure ML "
                 "schedules and Event Grid) instead, and remove `airflow`"
             )
+        net = self.network_settings
+        if self.airflow is not None and self.cloud == "aws" and net and net.existing is None and net.zones < 2:
+            raise ValueError(
+                f"network.zones: airflow (MWAA) runs in the platform network and needs private subnets in two "
+                f"availability zones, but zones is {net.zones}; set network.zones to 2 or 3, or remove airflow"
+            )
         if self.state and self.cloud != "azure" and (self.state.resource_group or self.state.container != "tfstate"):
             raise ValueError("state: `container` and `resource_group` are Azure settings; remove them")
         if self.storage.replicate and len(self.regions) < 2:

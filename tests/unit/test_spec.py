@@ -184,3 +184,8 @@ def test_on_demand_max_nodes_rules(tmp_path: Path) -> None:
     spec = load_spec(write(tmp_path, {**GOOD, "network": {},
                                       "training": {"pools": [{"name": "gpu", "max_nodes": 4, "on_demand_max_nodes": 1}]}}))
     assert spec.training is not None and spec.training.pools[0].fallback_max_nodes == 1
+
+
+def test_airflow_on_aws_needs_two_zones(tmp_path: Path) -> None:
+    msg = error_of(tmp_path, {**GOOD, "network": {"zones": 1}, "airflow": {}})
+    assert "network.zones" in msg and "airflow" in msg

@@ -505,7 +505,7 @@ def test_platform_network_without_airflow_keeps_its_default_endpoints(tmp_path) 
 
 
 def test_one_zone_platform_network_refuses_airflow_naming_the_setting(tmp_path) -> None:
-    with pytest.raises(ValueError, match=r"network\.zones is 1; set network\.zones to 2 or 3"):
+    with pytest.raises(ValueError, match=r"network\.zones: .* zones is 1; set network\.zones to 2 or 3"):
         _platform(tmp_path, network={"zones": 1}, airflow={})
 
 
