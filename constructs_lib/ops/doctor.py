@@ -55,6 +55,26 @@ def _node() -> Check:
     return Check("node", "ok", f"Node.js {version}")
 
 
+#: cdktn-cli 0.24 (CDK Terrain's CLI) needs this Node.js; older Node fails inside the CLI with
+#: ``util.markAsUncloneable is not a function``.
+CDKTN_CLI_NODE = (22, 19)
+
+
+def _cdktn_cli() -> Check | None:
+    """The ``cdktn`` CLI, when on PATH: it runs only on Node.js >= 22.19."""
+    if shutil.which("cdktn") is None:
+        return None
+    version = _version(["node", "--version"])
+    if version is None or tuple(int(p) for p in version.split(".")[:2]) < CDKTN_CLI_NODE:
+        need = ".".join(map(str, CDKTN_CLI_NODE))
+        return Check(
+            "cdktn-cli", "optional", f"the cdktn CLI needs Node.js >= {need}, found {version or 'none'}",
+            f"run `cdktn` under Node.js {need}+ (e.g. `npm install node@22` and put its bin first on PATH), "
+            "or use `cdktf-mlops synth` / `cdktf synth`",
+        )
+    return Check("cdktn-cli", "ok", f"cdktn CLI on Node.js {version}")
+
+
 def _terraform() -> Check:
     version = _version(["terraform", "version"])
     if version is None:
@@ -147,6 +167,9 @@ def run_checks(clouds: Iterable[str], *, metadata: bool = False) -> list[Check]:
         checks.append(Check("cdktn", "ok", "installed (CDKTF_MLOPS_ENGINE=cdktn selects it)"))
     else:
         checks.append(Check("cdktn", "optional", "not installed", "pip install 'cdktf-mlops[cdktn]' to use CDK Terrain"))
+    cli = _cdktn_cli()
+    if cli is not None:
+        checks.append(cli)
     wanted = set(clouds)
     for cloud, check in (("aws", _aws), ("azure", _azure), ("gcp", _gcp)):
         if cloud in wanted:

@@ -72,3 +72,20 @@ def test_cli_exits_non_zero_when_credentials_are_missing(offline_env) -> None:
     res = CliRunner().invoke(app, ["doctor", "examples/reference/gcp.yaml"])
     assert res.exit_code == 1
     assert "gcp" in res.output and "missing" in res.output and "aws " not in res.output
+
+
+def test_cdktn_cli_on_old_node_gets_a_hint(offline_env, monkeypatch, tmp_path: Path) -> None:
+    def fake_tools(node_version: str) -> None:
+        bin_dir = tmp_path / node_version
+        bin_dir.mkdir()
+        for name, text in (("node", f"v{node_version}"), ("cdktn", "0.24.0")):
+            exe = bin_dir / name
+            exe.write_text(f"#!/bin/sh\necho {text}\n")
+            exe.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+
+    fake_tools("20.19.0")
+    check = by_name(run_checks([]))["cdktn-cli"]
+    assert check.status == "optional" and "22.19" in check.detail and "node@22" in check.hint
+    fake_tools("22.19.1")
+    assert by_name(run_checks([]))["cdktn-cli"].status == "ok"
