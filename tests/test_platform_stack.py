@@ -113,3 +113,14 @@ def test_on_demand_max_nodes_caps_the_fallback(spec_file: Path) -> None:
     after = _fallback_caps(spec.cloud, stack_document(build_stack(engine.App(), spec)))
     assert after.keys() == before.keys() and after != before
     assert all(after[k] <= before[k] for k in after)
+
+
+def test_azure_defender_plan_can_be_left_to_a_central_team() -> None:
+    from constructs_lib.core.synth import stack_document
+
+    spec = load_specs([ROOT / "examples" / "reference" / "azure.yaml"])[0]
+    assert spec.azure is not None and spec.registry is not None and spec.registry.containers.scan_on_push
+    plan = "azurerm_security_center_subscription_pricing"
+    assert plan in stack_document(build_stack(engine.App(), spec))["resource"]
+    central = spec.model_copy(update={"azure": spec.azure.model_copy(update={"manage_defender_plan": False})})
+    assert plan not in stack_document(build_stack(engine.App(), central))["resource"]

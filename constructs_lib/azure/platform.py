@@ -100,7 +100,7 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
         acr = ContainerRegistry(stack, "containers", ContainerRegistryProps(
             name=spec.resource_name("images"), **where, replica_locations=others,
             repositories=c.repositories, scan_on_push=c.scan_on_push, immutable_tags=c.immutable_tags,
-            untagged_expiry_days=c.untagged_expiry_days, encryption=spec.storage.encryption,
+            manage_defender_plan=spec.azure.manage_defender_plan, untagged_expiry_days=c.untagged_expiry_days, encryption=spec.storage.encryption,
             log_analytics_workspace_id=log_id, deletion_protection=spec.storage.deletion_protection,
         ), network=network)
 

@@ -77,6 +77,15 @@ class AzureSettings(Model):
         pattern=r"^[0-9a-fA-F-]{36}$",
         description="Subscription to deploy into. Defaults to None: the subscription of the caller's credentials (ARM_SUBSCRIPTION_ID).",
     )
+    manage_defender_plan: bool = Field(
+        default=True,
+        description=(
+            "With registry.containers.scan_on_push, enable the subscription-wide Microsoft Defender "
+            "for Containers plan (ACR has no per-registry scan switch) from this stack. Defaults to "
+            "True. Set False when the plan is managed centrally: scanning then depends on that plan, "
+            "and destroying this stack does not downgrade the subscription."
+        ),
+    )
 
 
 class GcpSettings(Model):
