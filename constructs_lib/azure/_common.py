@@ -9,7 +9,8 @@ from ..core.naming import short_hash
 from ..core.resource import DataSource, Resource
 
 __all__ = [
-    "own_key","PRINCIPAL_TYPES", "attr", "custom_role", "key_identity", "role_assignment"]
+    "PRINCIPAL_TYPES", "attr", "custom_role", "key_identity", "log_workspace", "own_key", "role_assignment",
+]
 
 
 def attr(element: Resource | DataSource, attribute: str) -> str:
@@ -74,6 +75,35 @@ def role_assignment(
     )
     cache[cache_key] = assignment
     return assignment
+
+
+def log_workspace(
+    scope: engine.Construct,
+    *,
+    name: str,
+    resource_group_name: str,
+    location: str,
+    retention_days: int,
+    provider: engine.TerraformProvider | None = None,
+) -> Resource:
+    """The construct's own Log Analytics workspace (child ``Logs``, named ``log-<name>``).
+
+    Pay-as-you-go (``PerGB2018``), ``retention_days`` of retention, and Entra ID access only (no
+    shared-key ingestion or queries). Used where a construct was given no workspace to send its
+    diagnostic settings to.
+    """
+    return Resource(
+        scope,
+        "Logs",
+        "azurerm_log_analytics_workspace",
+        provider=provider,
+        name=f"log-{name}",
+        resource_group_name=resource_group_name,
+        location=location,
+        sku="PerGB2018",
+        retention_in_days=retention_days,
+        local_authentication_enabled=False,
+    )
 
 
 def custom_role(

@@ -65,7 +65,7 @@ from ..core.naming import compact_name
 from ..core.props import EncryptionProps
 from ..core.resource import Resource
 from ..core.run_props import MonitoringProps as _CoreMonitoringProps
-from ._common import attr
+from ._common import attr, log_workspace
 
 if TYPE_CHECKING:
     from .serving import Endpoint
@@ -166,17 +166,9 @@ class Monitoring(MlopsConstruct):
             ],
         )
         self.alert_target: str = attr(self.resource, "id")
-        self.logs = Resource(
-            self,
-            "Logs",
-            "azurerm_log_analytics_workspace",
-            provider=provider,
-            name=f"log-{props.name}",
-            resource_group_name=rg,
-            location=location,
-            sku="PerGB2018",
-            retention_in_days=props.log_retention_days,
-            local_authentication_enabled=False,
+        self.logs = log_workspace(
+            self, name=props.name, resource_group_name=rg, location=location,
+            retention_days=props.log_retention_days, provider=provider,
         )
         self.log_analytics_workspace_id: str = attr(self.logs, "id")
         self.alarms: dict[str, Resource] = {}

@@ -49,7 +49,7 @@ from ..core.naming import compact_name, short_hash
 from ..core.recovery import Recovery
 from ..core.props import DataStoreProps as _CoreDataStoreProps
 from ..core.resource import Resource
-from ._common import attr, key_identity, own_key, role_assignment
+from ._common import attr, key_identity, log_workspace, own_key, role_assignment
 from .keys import Key
 
 if TYPE_CHECKING:
@@ -286,17 +286,9 @@ class DataStore(MlopsConstruct):
         self.workspace: Resource | None = None
         workspace_id = props.log_analytics_workspace_id
         if props.access_logging and workspace_id is None:
-            self.workspace = Resource(
-                self,
-                "Logs",
-                "azurerm_log_analytics_workspace",
-                provider=provider,
-                name=f"log-{props.name}",
-                resource_group_name=rg,
-                location=location,
-                sku="PerGB2018",
-                retention_in_days=props.log_retention_days,
-                local_authentication_enabled=False,
+            self.workspace = log_workspace(
+                self, name=props.name, resource_group_name=rg, location=location,
+                retention_days=props.log_retention_days, provider=provider,
             )
             workspace_id = attr(self.workspace, "id")
 

@@ -35,7 +35,7 @@ from ..core.construct import MlopsConstruct
 from ..core.naming import bucket_name
 from ..core.props import EncryptionProps, Model
 from ..core.resource import DataSource, Resource
-from ._common import attr, custom_role, key_identity, own_key, role_assignment
+from ._common import attr, custom_role, key_identity, log_workspace, own_key, role_assignment
 from .keys import Key, key_vault, vault_name
 
 if TYPE_CHECKING:
@@ -202,17 +202,9 @@ class Workspace(MlopsConstruct):
 
         la_id = props.log_analytics_workspace_id
         if la_id is None:
-            logs = Resource(
-                self,
-                "Logs",
-                "azurerm_log_analytics_workspace",
-                provider=provider,
-                name=f"log-{props.name}",
-                resource_group_name=rg,
-                location=location,
-                sku="PerGB2018",
-                retention_in_days=props.log_retention_days,
-                local_authentication_enabled=False,
+            logs = log_workspace(
+                self, name=props.name, resource_group_name=rg, location=location,
+                retention_days=props.log_retention_days, provider=provider,
             )
             la_id = attr(logs, "id")
         self.insights = Resource(
