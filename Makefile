@@ -7,7 +7,7 @@ TOOLS  := .tools
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 18,20
 
-.PHONY: synth test install dev tools scan bench schema clean
+.PHONY: synth test install dev tools scan bench schema inventory clean
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: install
 
 schema: install
 	$(VENV)/bin/cdktf-mlops schema --output schemas/platform-spec.schema.json
+
+## Regenerate docs/inventory.md (resource types per construct, recovery outputs) from the reference.
+inventory: synth
+	$(PY) tools/inventory.py cdktf.out --doc > docs/inventory.md
 
 clean:
 	rm -rf $(VENV) $(TOOLS) cdktf.out .pytest_cache

@@ -124,3 +124,14 @@ def test_azure_defender_plan_can_be_left_to_a_central_team() -> None:
     assert plan in stack_document(build_stack(engine.App(), spec))["resource"]
     central = spec.model_copy(update={"azure": spec.azure.model_copy(update={"manage_defender_plan": False})})
     assert plan not in stack_document(build_stack(engine.App(), central))["resource"]
+
+
+def test_docs_inventory_is_current(reference_out) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("inventory", ROOT / "tools" / "inventory.py")
+    assert spec is not None and spec.loader is not None
+    inventory = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(inventory)
+    expected = inventory.HEADER + inventory.render(reference_out.outdir)
+    assert (ROOT / "docs" / "inventory.md").read_text() == expected, "docs/inventory.md is stale: run `make inventory`"
