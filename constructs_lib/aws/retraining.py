@@ -44,7 +44,7 @@ from pydantic import Field
 
 from ..core import engine
 from ..core.automation_props import RetrainingProps as CoreRetrainingProps
-from ..core.automation_props import cron_fields
+from ..core.automation_props import check_retraining_inputs, cron_fields
 from ..core.construct import MlopsConstruct
 from ..core.props import EncryptionProps
 from ..core.resource import Resource
@@ -239,12 +239,8 @@ class Retraining(MlopsConstruct):
         if not isinstance(props, RetrainingProps):
             props = RetrainingProps(**props.model_dump())
             self.props = props
+        check_retraining_inputs(self.node.path, props, pipeline=pipeline, pipeline_type=Pipeline, stores=stores)
         data = props.on_new_data
-        if data is not None and data.store not in stores:
-            raise ValueError(
-                f"{self.node.path}: on_new_data.store {data.store!r} is not one of the stores "
-                f"{sorted(stores)}; pass it in `stores`"
-            )
         self.schedule_expression: str | None = None
         if props.schedule is not None:
             try:

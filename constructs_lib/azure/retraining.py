@@ -48,7 +48,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..core import engine
 from ..core.automation_props import RetrainingProps as _CoreRetrainingProps
-from ..core.automation_props import cron_fields
+from ..core.automation_props import check_retraining_inputs, cron_fields
 from ..core.construct import MlopsConstruct
 from ..core.naming import compact_name
 from ..core.resource import Resource
@@ -236,13 +236,7 @@ class Retraining(MlopsConstruct):
         provider: engine.TerraformProvider | None = None,
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
-        if not isinstance(pipeline, Pipeline):
-            raise TypeError(f"{self.node.path}: pipeline must be an azure Pipeline, got {type(pipeline).__name__}")
-        if props.on_new_data is not None and props.on_new_data.store not in stores:
-            raise ValueError(
-                f"{self.node.path}: on_new_data.store {props.on_new_data.store!r} is not one of the "
-                f"stores given ({', '.join(sorted(stores)) or 'none'})"
-            )
+        check_retraining_inputs(self.node.path, props, pipeline=pipeline, pipeline_type=Pipeline, stores=stores)
         self.pipeline = pipeline
         self.triggers: dict[str, Resource] = {}
         self.identities: dict[str, Resource] = {}

@@ -18,6 +18,7 @@ __all__ = [
     "PipelineSettings",
     "RetrainingProps",
     "RetrainingSettings",
+    "check_retraining_inputs",
     "cron_fields",
 ]
 
@@ -130,3 +131,23 @@ class AirflowProps(AirflowSettings):
         default_factory=EncryptionProps, description="Key for the environment. Defaults to a new key, rotated every 90 days."
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Tags added to every resource. Defaults to none.")
+
+
+def check_retraining_inputs(
+    path: str, props: RetrainingSettings, *, pipeline: Any, pipeline_type: type, stores: Any
+) -> None:
+    """The checks every cloud's ``Retraining`` makes of its arguments, with the same messages.
+
+    ``pipeline`` must be the cloud's ``Pipeline`` (``pipeline_type``) and the store that
+    ``on_new_data`` watches must be one of ``stores`` (store name -> ``DataStore``).
+    """
+    if not isinstance(pipeline, pipeline_type):
+        raise TypeError(
+            f"{path}: pipeline must be a {pipeline_type.__module__}.{pipeline_type.__qualname__}, "
+            f"got {type(pipeline).__name__}"
+        )
+    if props.on_new_data is not None and props.on_new_data.store not in stores:
+        raise ValueError(
+            f"{path}: on_new_data.store {props.on_new_data.store!r} is not one of the stores "
+            f"{sorted(stores)}; pass it in `stores` or change on_new_data.store"
+        )

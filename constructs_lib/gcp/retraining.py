@@ -34,7 +34,7 @@ from pydantic import Field
 
 from ..core import engine
 from ..core.automation_props import RetrainingProps as CoreRetrainingProps
-from ..core.automation_props import cron_fields
+from ..core.automation_props import check_retraining_inputs, cron_fields
 from ..core.construct import MlopsConstruct
 from ..core.resource import DataSource, Resource
 from ._common import PROJECT_PATTERN, REGION_PATTERN, require_services
@@ -176,13 +176,7 @@ class Retraining(MlopsConstruct):
         provider: engine.TerraformProvider | None = None,
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
-        if not isinstance(pipeline, Pipeline):
-            raise TypeError(f"{self.node.path}: pipeline must be a constructs_lib.gcp.Pipeline")
-        if props.on_new_data is not None and props.on_new_data.store not in stores:
-            raise ValueError(
-                f"{self.node.path}: on_new_data.store {props.on_new_data.store!r} is not one of the "
-                f"stores passed ({sorted(stores)}); pass it in `stores` or change on_new_data.store"
-            )
+        check_retraining_inputs(self.node.path, props, pipeline=pipeline, pipeline_type=Pipeline, stores=stores)
         project = props.project
         self.pipeline = pipeline
         self.triggers: dict[str, Resource] = {}

@@ -99,3 +99,17 @@ def test_recovery_outputs_always_carry_three_keys(tmp_path) -> None:
     out = json.loads((tmp_path / "stacks" / "s" / "cdk.tf.json").read_text())["output"]
     assert out["recovery_x"]["value"] == {"rpo_minutes": None, "rto_minutes": None, "replica_region": None}
     assert out["recovery_y"]["value"] == {"rpo_minutes": 15, "rto_minutes": 60, "replica_region": "eu-west-1"}
+
+
+def test_retraining_inputs_are_checked_alike_on_every_cloud() -> None:
+    from constructs_lib.core.automation_props import RetrainingSettings, check_retraining_inputs
+
+    class Pipeline:  # stands for a cloud's Pipeline class
+        pass
+
+    props = RetrainingSettings.model_validate({"pipeline": "train", "on_new_data": {"store": "lake"}})
+    with pytest.raises(TypeError, match=r"app/r: pipeline must be a .*Pipeline, got str"):
+        check_retraining_inputs("app/r", props, pipeline="train", pipeline_type=Pipeline, stores={})
+    with pytest.raises(ValueError, match=r"'lake' is not one of the stores \['data'\]; pass it in `stores`"):
+        check_retraining_inputs("app/r", props, pipeline=Pipeline(), pipeline_type=Pipeline, stores={"data": 1})
+    check_retraining_inputs("app/r", props, pipeline=Pipeline(), pipeline_type=Pipeline, stores={"lake": 1})

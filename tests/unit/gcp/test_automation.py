@@ -234,7 +234,7 @@ def test_each_trigger_identity_can_only_start_the_pipeline(tmp_path) -> None:
 
 
 def test_new_data_store_must_be_passed(tmp_path) -> None:
-    with pytest.raises(ValueError, match="not one of the stores passed"):
+    with pytest.raises(ValueError, match="not one of the stores .*pass it in `stores`"):
         build(tmp_path, retraining={"on_new_data": {"store": "features"}})
 
 
