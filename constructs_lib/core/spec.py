@@ -395,7 +395,8 @@ def format_validation_error(err: ValidationError, source: str) -> str:
     """One readable message per problem: `file: field.path: what is wrong`."""
     lines = []
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"])
+        # `training.pools[0].max_nodes`: list indexes in brackets, as the spec's own messages write them.
+        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"]).lstrip(".")
         msg = e["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]

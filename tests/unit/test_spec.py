@@ -189,3 +189,8 @@ def test_on_demand_max_nodes_rules(tmp_path: Path) -> None:
 def test_airflow_on_aws_needs_two_zones(tmp_path: Path) -> None:
     msg = error_of(tmp_path, {**GOOD, "network": {"zones": 1}, "airflow": {}})
     assert "network.zones" in msg and "airflow" in msg
+
+
+def test_list_positions_read_like_the_spec(tmp_path: Path) -> None:
+    msg = error_of(tmp_path, {**GOOD, "network": {}, "training": {"pools": [{"name": "gpu", "max_nodes": "two"}]}})
+    assert "training.pools[0].max_nodes:" in msg
