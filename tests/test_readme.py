@@ -26,3 +26,19 @@ def test_own_app_example_synthesizes(tmp_path: Path) -> None:
     assert "aws_s3_bucket" in doc["resource"] and "aws_batch_job_queue" in doc["resource"]
     policies = [json.loads(b["policy"]) for b in doc["resource"]["aws_iam_role_policy"].values()]
     assert any("s3:GetObject" in json.dumps(p) for p in policies)
+
+
+def test_platform_stack_example_synthesizes(tmp_path: Path) -> None:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("The platform itself is a construct too"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "CDKTF_OUTDIR": str(tmp_path / "out")}, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["us-east-1", "us-east-1", "us-west-2", "us-west-2"]
+    doc = json.loads((tmp_path / "out" / "stacks" / "reference-aws" / "cdk.tf.json").read_text())
+    (role_key,) = [k for k, b in doc["resource"]["aws_iam_role"].items() if b["name"] == "reference-analyst"]
+    grants = [b for b in doc["resource"]["aws_iam_role_policy"].values() if role_key in b["role"]]
+    assert grants and "s3:GetObject" in grants[0]["policy"]
