@@ -48,7 +48,7 @@ schema: install
 
 ## Regenerate docs/inventory.md (resource types per construct, recovery outputs) from the reference.
 inventory: synth
-	$(PY) tools/inventory.py cdktf.out --doc > docs/inventory.md
+	$(VENV)/bin/cdktf-mlops inventory --out cdktf.out --output docs/inventory.md
 
 clean:
 	rm -rf $(VENV) $(TOOLS) cdktf.out .pytest_cache

@@ -180,6 +180,26 @@ def ci_github(
 
 
 @app.command()
+def inventory(
+    out_dir: Annotated[Path, typer.Option("--out", help="Synthesized output folder to read.")] = Path("cdktf.out"),
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to a file instead of stdout.")] = None,
+) -> None:
+    """Markdown: the resource types each construct creates, and each stack's recovery objectives."""
+    from .ops.inventory import inventory as render
+
+    try:
+        text = render(out_dir)
+    except MlopsError as exc:
+        _fail(exc)
+        return
+    if output:
+        output.write_text(text)
+        err.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
 def schema(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to a file instead of stdout.")] = None,
 ) -> None:
