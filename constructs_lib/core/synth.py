@@ -143,7 +143,10 @@ def _acknowledgements(doc: Mapping[str, Any], registry: Mapping[str, Mapping[str
 def stack_document(stack: Any) -> dict[str, Any]:
     """The Terraform JSON of one stack as synthesis writes it (tags merged), without writing.
 
-    Handy in tests of constructs: ``doc = stack_document(stack)``.
+    Handy in tests of constructs: ``doc = stack_document(stack)``. One difference from the
+    written file: jsii drops ``null`` values from maps it hands back to Python, so an explicit
+    ``Token.null_value()`` (e.g. in the ``recovery_*`` outputs) is missing here; synthesize to a
+    folder to see those.
     """
     doc = json.loads(json.dumps(stack.to_terraform()))
     (tags,) = _registries(stack.node.root, "_mlops_tags")
