@@ -49,6 +49,7 @@ from typing import Any
 from ..core import engine
 from ..core.providers import declare_provider
 from ..core.build_props import NetworkSettings
+from ..core.construct import grant_training
 from ..core.recovery import Recovery, recovery_output
 from ..core.run_props import BudgetProps
 from ..core.spec import PlatformSpec
@@ -179,19 +180,10 @@ def _build_side(stack: Any, spec: PlatformSpec) -> dict[str, Any]:
             TrainingProps(name=spec.resource_name("training"), job_image=image, **spec.training.model_dump()),
             network=network,
         )
-        principal = training.principal
         _output(stack, "training_principal_arn", training.principal_arn, "Execution role of SageMaker and Batch jobs")
         _output(stack, "training_job_queues", {k: v.ref("name") for k, v in training.pools.items()},
                 "Batch job queue per training pool")
         _output(stack, "training_vpc_config", training.vpc_config, "VpcConfig for SageMaker training jobs")
-        if data is not None:
-            data.grant_read(principal)
-        if artifacts is not None:
-            artifacts.grant_write(principal)
-        if containers is not None:
-            containers.grant_pull(principal)
-        if models is not None:
-            models.grant_write(principal)
 
     if spec.tracking is not None:
         store = artifacts or _store(stack, "artifacts")
@@ -208,9 +200,6 @@ def _build_side(stack: Any, spec: PlatformSpec) -> dict[str, Any]:
             if tracking.secrets:
                 _output(stack, "tracking_secret_arns", {k: v.ref("arn") for k, v in tracking.secrets.items()},
                         "Empty tracker secrets: fill with `aws secretsmanager put-secret-value`")
-            if training is not None:
-                tracking.grant_access(training.principal)
-                tracking.grant_secret_read(training.principal)
 
     if spec.features is not None:
         store = data or _store(stack, "data")
@@ -225,8 +214,9 @@ def _build_side(stack: Any, spec: PlatformSpec) -> dict[str, Any]:
             )
             _output(stack, "feature_groups", {k: v.ref("feature_group_name") for k, v in features.groups.items()},
                     "SageMaker feature group per feature group of the spec")
-            if training is not None:
-                features.grant_read(training.principal)
+    if training is not None:
+        grant_training(training.principal, data=data, artifacts=artifacts, containers=containers,
+                       models=models, tracking=tracking, features=features)
     stack.training, stack.containers, stack.models = training, containers, models
     stack.tracking, stack.features = tracking, features
     return {"network": network, "training": training, "containers": containers, "models": models,

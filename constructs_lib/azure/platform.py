@@ -30,6 +30,7 @@ from typing import Any
 
 from ..core import engine
 from ..core.acknowledge import Acknowledge
+from ..core.construct import grant_training
 from ..core.providers import declare_provider
 from ..core.recovery import Recovery, recovery_output
 from ..core.resource import DataSource, Resource
@@ -159,20 +160,8 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
 
     if training is not None:
         who = training.principal
-        if "data" in stack.stores:
-            stack.stores["data"].grant_read(who, principal_type=_SP)
-        if "artifacts" in stack.stores:
-            stack.stores["artifacts"].grant_write(who, principal_type=_SP)
-        if acr is not None:
-            acr.grant_pull(who, principal_type=_SP)
-        if models is not None:
-            models.grant_write(who, principal_type=_SP)
-        if tracking is not None:
-            tracking.grant_access(who, principal_type=_SP)
-            if tracking.vault is not None:
-                tracking.grant_secret_read(who, principal_type=_SP)
-        if features is not None:
-            features.grant_read(who, principal_type=_SP)
+        grant_training(who, data=stack.stores.get("data"), artifacts=stack.stores.get("artifacts"),
+                       containers=acr, models=models, tracking=tracking, features=features, principal_type=_SP)
         _out(stack, "training_principal_id", who, "Entra object id of the training identity (grant it more with role assignments)")
         _out(stack, "training_client_id", training.client_id, "Client id of the training identity (AZURE_CLIENT_ID in jobs)")
         _out(stack, "training_pools", {k: v.ref("name") for k, v in training.pools.items()}, "Compute cluster per pool")

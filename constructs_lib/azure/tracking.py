@@ -468,11 +468,12 @@ class Tracking(MlopsConstruct):
             role=self.resource, principal_type=principal_type, provider=self._provider,
         )
 
-    def grant_secret_read(self, principal: str, *, principal_type: str | None = None) -> Resource:
+    def grant_secret_read(self, principal: str, *, principal_type: str | None = None) -> Resource | None:
         """Let ``principal`` read the SaaS tracker secrets: "Key Vault Secrets User" on the
-        dedicated vault (which holds nothing else). Raises when no tracker is configured."""
+        dedicated vault (which holds nothing else). ``None`` (nothing granted) when no tracker is
+        configured, as on the other clouds."""
         if self.vault is None:
-            raise ValueError(f"{self.node.path}: no saas_trackers, so there is no secret to read")
+            return None
         return role_assignment(
             self, self._grants, "SecretRead", principal, target=attr(self.vault, "id"),
             role=SECRETS_USER_ROLE, principal_type=principal_type, provider=self._provider,

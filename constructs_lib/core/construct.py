@@ -14,7 +14,7 @@ from . import engine
 from .props import Model
 from .tags import Tags
 
-__all__ = ["MlopsConstruct", "shared", "stack_of"]
+__all__ = ["MlopsConstruct", "grant_training", "shared", "stack_of"]
 
 T = TypeVar("T")
 
@@ -81,3 +81,36 @@ class MlopsConstruct(engine.Construct):
         if key not in self._grants:
             self._grants[key] = make()
         return self._grants[key]
+
+
+def grant_training(
+    principal: Any,
+    *,
+    data: Any = None,
+    artifacts: Any = None,
+    containers: Any = None,
+    models: Any = None,
+    tracking: Any = None,
+    features: Any = None,
+    **options: Any,
+) -> None:
+    """The training identity's grants, the same on every cloud, and nothing more.
+
+    Read the ``data`` store, write the ``artifacts`` store, pull images from ``containers``,
+    register model versions in ``models`` (pending approval), use ``tracking`` and read its SaaS
+    tracker secrets (none when it has no trackers), read ``features``. Each is skipped when
+    ``None``. ``options`` go to every ``grant_*`` call (Azure: ``principal_type``; GCP: ``id``).
+    """
+    if data is not None:
+        data.grant_read(principal, **options)
+    if artifacts is not None:
+        artifacts.grant_write(principal, **options)
+    if containers is not None:
+        containers.grant_pull(principal, **options)
+    if models is not None:
+        models.grant_write(principal, **options)
+    if tracking is not None:
+        tracking.grant_access(principal, **options)
+        tracking.grant_secret_read(principal, **options)
+    if features is not None:
+        features.grant_read(principal, **options)

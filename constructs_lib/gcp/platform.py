@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core import engine
+from ..core.construct import grant_training
 from ..core.providers import declare_provider
 from ..core.recovery import Recovery, recovery_output
 from ..core.spec import PlatformSpec
@@ -136,21 +137,10 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
 
 def _grant_training(stack: Any, training: Training, containers: Any, models: Any, tracking: Any, features: Any) -> None:
     # --- least privilege for the training identity --------------------------------------------
-    who = training.principal
-    if "data" in stack.stores:
-        stack.stores["data"].grant_read(who, id="Training")
-    if "artifacts" in stack.stores:
-        stack.stores["artifacts"].grant_write(who, id="Training")
+    grant_training(training.principal, data=stack.stores.get("data"), artifacts=stack.stores.get("artifacts"),
+                   containers=containers, models=models, tracking=tracking, features=features, id="Training")
     if containers is not None:
-        containers.grant_pull(who, id="Training")
         containers.grant_pull(training.node_principal, id="TrainingNodes")  # kubelet pulls images
-    if models is not None:
-        models.grant_write(who, id="Training")
-    if tracking is not None:
-        tracking.grant_access(who, id="Training")
-        tracking.grant_secret_read(who, id="Training")
-    if features is not None:
-        features.grant_read(who, id="Training")
 
     _outputs(stack, training, containers, models, tracking, features)
 

@@ -139,8 +139,10 @@ def test_tracking_uri_and_no_trackers() -> None:
     t = b.built
     assert t.tracking_uri == f"azureml://westeurope.api.azureml.ms/mlflow/v1.0{WORKSPACE_ID}"
     assert t.vault is None and t.secrets == {} and "azurerm_key_vault" not in b.doc["resource"]
-    with pytest.raises(ValueError, match="no saas_trackers"):
-        t.grant_secret_read(PRINCIPAL)
+    assert t.grant_secret_read(PRINCIPAL) is None  # nothing to read: nothing granted (as on AWS)
+    assert "azurerm_role_assignment" not in Built(
+        lambda st: Tracking(st, "Tracking", tracking_props()).grant_secret_read(PRINCIPAL)
+    ).doc.get("resource", {})
 
 
 def test_tracking_props_errors() -> None:
