@@ -12,14 +12,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_own_app_example_synthesizes(tmp_path: Path) -> None:
+def _run_readme_block(after: str, cwd: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
+    """Run the first Python block of the README after the text ``after``; output into ``outdir``."""
     text = (ROOT / "README.md").read_text()
-    section = text[text.index("## Using the constructs in your own cdktf app"):]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "CDKTF_OUTDIR": str(tmp_path / "out")}, check=False,
+    code = re.search(r"```python\n(.*?)```", text[text.index(after):], re.S).group(1)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "CDKTF_OUTDIR": str(outdir)}, check=False,
     )
+
+
+def test_own_app_example_synthesizes(tmp_path: Path) -> None:
+    proc = _run_readme_block("## Using the constructs in your own cdktf app", tmp_path, tmp_path / "out")
     assert proc.returncode == 0, proc.stderr
     assert "end-of-life" not in proc.stderr, "the README's import order should silence the Node banner"
     doc = json.loads((tmp_path / "out" / "stacks" / "ml" / "cdk.tf.json").read_text())
@@ -29,13 +33,7 @@ def test_own_app_example_synthesizes(tmp_path: Path) -> None:
 
 
 def test_platform_stack_example_synthesizes(tmp_path: Path) -> None:
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("The platform itself is a construct too"):]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "CDKTF_OUTDIR": str(tmp_path / "out")}, check=False,
-    )
+    proc = _run_readme_block("The platform itself is a construct too", ROOT, tmp_path / "out")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["us-east-1", "us-east-1", "us-west-2", "us-west-2"]
     doc = json.loads((tmp_path / "out" / "stacks" / "reference-aws" / "cdk.tf.json").read_text())

@@ -62,7 +62,9 @@ def run_bare(reference_out: str, outdir: str, *, attrs: bool = False) -> dict[st
 
     from constructs_lib.core import engine  # the same engine, nothing of ours on top
 
-    class _AttrsResource(engine.TerraformResource):
+    class _Attrs:
+        """Hands the block's arguments to the engine once, at synthesis."""
+
         def __init__(self, scope, id, *, terraform_resource_type, body):  # type: ignore[no-untyped-def]
             super().__init__(scope, id, terraform_resource_type=terraform_resource_type)
             self._body = body
@@ -71,14 +73,11 @@ def run_bare(reference_out: str, outdir: str, *, attrs: bool = False) -> dict[st
         def _synthesize_attributes(self):  # type: ignore[no-untyped-def]
             return self._body
 
-    class _AttrsData(engine.TerraformDataSource):
-        def __init__(self, scope, id, *, terraform_resource_type, body):  # type: ignore[no-untyped-def]
-            super().__init__(scope, id, terraform_resource_type=terraform_resource_type)
-            self._body = body
+    class _AttrsResource(_Attrs, engine.TerraformResource):
+        pass
 
-        @jsii.member(jsii_name="synthesizeAttributes")
-        def _synthesize_attributes(self):  # type: ignore[no-untyped-def]
-            return self._body
+    class _AttrsData(_Attrs, engine.TerraformDataSource):
+        pass
 
     meta = {"provider", "lifecycle", "depends_on", "count", "for_each"}
     t1 = time.perf_counter()
