@@ -119,6 +119,25 @@ class _Attributes:
         """The value set for ``argument`` through this helper, or ``None``."""
         return self._mlops_attrs.get(argument)
 
+    def add_override(self, path: str, value: Any) -> None:
+        """The engine's escape hatch, with its replace semantics kept.
+
+        The engine merges overrides into the synthesized arguments and *appends* list values to
+        lists it already has; an override of an argument held here (``security_group_ids``,
+        ``tags.team``) therefore replaces the value here instead. Other paths (meta arguments,
+        list positions such as ``rule.0.status``, arguments not set through this helper) go to the
+        engine unchanged.
+        """
+        parts = path.split(".")
+        node: Any = self._mlops_attrs
+        if value is not None and parts[0] not in _META:
+            for part in parts[:-1]:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict) and (len(parts) > 1 or parts[0] in node):
+                node[parts[-1]] = clean(value)
+                return
+        super().add_override(path, value)  # type: ignore[misc]
+
     @jsii.member(jsii_name="synthesizeAttributes")
     def _synthesize_attributes(self) -> Mapping[str, Any]:
         return {k: v for k, v in self._mlops_attrs.items() if k not in _META}

@@ -113,3 +113,22 @@ def test_retraining_inputs_are_checked_alike_on_every_cloud() -> None:
     with pytest.raises(ValueError, match=r"'lake' is not one of the stores \['data'\]; pass it in `stores`"):
         check_retraining_inputs("app/r", props, pipeline=Pipeline(), pipeline_type=Pipeline, stores={"data": 1})
     check_retraining_inputs("app/r", props, pipeline=Pipeline(), pipeline_type=Pipeline, stores={"lake": 1})
+
+
+def test_add_override_on_our_resources_replaces_like_the_engine() -> None:
+    from constructs_lib.core.resource import Resource
+    from constructs_lib.core.synth import stack_document
+
+    app = engine.App()
+    stack = engine.TerraformStack(app, "s")
+    ep = Resource(stack, "ep", "aws_vpc_endpoint", vpc_id="vpc-1", service_name="com.amazonaws.x",
+                  security_group_ids=["sg-a"], dns_options={"dns_record_ip_type": "ipv4"})
+    ep.add_override("security_group_ids", ["sg-b"])  # replaced, not appended
+    ep.add_override("dns_options.private_dns_only_for_inbound_resolver_endpoint", False)
+    ep.add_override("subnet_ids", ["subnet-1"])  # an argument not set before: the engine's override
+    ep.add_override("lifecycle.create_before_destroy", True)  # a meta argument: the engine's override
+    (body,) = stack_document(stack)["resource"]["aws_vpc_endpoint"].values()
+    assert body["security_group_ids"] == ["sg-b"]
+    assert body["dns_options"] == {"dns_record_ip_type": "ipv4", "private_dns_only_for_inbound_resolver_endpoint": False}
+    assert body["subnet_ids"] == ["subnet-1"]
+    assert body["lifecycle"] == {"create_before_destroy": True}
