@@ -207,23 +207,19 @@ class Airflow(MlopsConstruct):
         region = ref(dags_store.resource, "region")
         log_groups = f"arn:{partition}:logs:{region}:{account}:log-group:airflow-{name}-*"
         if self.key is not None:
-            self.key.add_to_resource_policy(
-                {
-                    "Sid": "CloudWatchLogsOfThisEnvironment",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                    "Action": [
-                        "kms:Decrypt",
-                        "kms:DescribeKey",
-                        "kms:Encrypt",
-                        "kms:GenerateDataKey",
-                        "kms:GenerateDataKeyWithoutPlaintext",
-                        "kms:ReEncryptFrom",
-                        "kms:ReEncryptTo",
-                    ],
-                    "Resource": "*",
-                    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
-                }
+            self.key.allow_cloudwatch_logs(
+                "CloudWatchLogsOfThisEnvironment",
+                region=region,
+                log_group_arn=log_groups,
+                actions=[
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                ],
             )
 
         # ---- network

@@ -11,7 +11,7 @@ principal that cannot be given IAM permissions (e.g. a log delivery service).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..core import engine
@@ -29,7 +29,10 @@ from ._iam import (
     role_name,
 )
 
-__all__ = ["Key", "KeyProps"]
+__all__ = ["LOGS_KEY_ACTIONS", "Key", "KeyProps"]
+
+#: What CloudWatch Logs needs of a key that encrypts a log group.
+LOGS_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
 
 _ALIAS = re.compile(r"^[a-zA-Z0-9/_-]{1,250}$")
 
@@ -131,6 +134,32 @@ class Key(MlopsConstruct):
             raise ValueError(f"{self.node.path}: the key policy already has a statement {sid!r}")
         self._statements.append(dict(statement))
         self.resource.set(policy=policy_document(self._statements))
+
+    def allow_cloudwatch_logs(
+        self,
+        sid: str,
+        *,
+        region: str,
+        log_group_arn: str,
+        actions: Sequence[str] = LOGS_KEY_ACTIONS,
+    ) -> None:
+        """Let CloudWatch Logs of ``region`` use this key for the log group(s) ``log_group_arn`` only.
+
+        The statement names the regional logs service principal and is bound to the log group
+        by the ``kms:EncryptionContext:aws:logs:arn`` condition (``ArnLike`` when the ARN holds a
+        ``*`` wildcard, else ``ArnEquals``).
+        """
+        operator = "ArnLike" if "*" in log_group_arn else "ArnEquals"
+        self.add_to_resource_policy(
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": list(actions),
+                "Resource": "*",
+                "Condition": {operator: {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
+            }
+        )
 
     def grant(
         self,

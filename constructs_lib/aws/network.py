@@ -330,15 +330,8 @@ class Network(MlopsConstruct):
             KeyProps(name=f"{props.name}-flow-logs", description=f"Encrypts the VPC flow logs of {props.name}"),
             provider=provider,
         )
-        self.flow_log_key.add_to_resource_policy(
-            {
-                "Sid": "CloudWatchLogsOfThisLogGroupOnly",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-                "Resource": "*",
-                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}},
-            }
+        self.flow_log_key.allow_cloudwatch_logs(
+            "CloudWatchLogsOfThisLogGroupOnly", region=region, log_group_arn=group_arn
         )
         self.flow_log_group = Resource(
             self,

@@ -262,16 +262,7 @@ class Routing(MlopsConstruct):
                 ),
                 provider=logs_provider,
             )
-            key.add_to_resource_policy(
-                {
-                    "Sid": "CloudWatchLogsOfThisLogGroupOnly",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
-                    "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-                    "Resource": "*",
-                    "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}},
-                }
-            )
+            key.allow_cloudwatch_logs("CloudWatchLogsOfThisLogGroupOnly", region="us-east-1", log_group_arn=group_arn)
             group = Resource(
                 self,
                 "QueryLogGroup",

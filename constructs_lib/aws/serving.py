@@ -385,15 +385,8 @@ class Endpoint(MlopsConstruct):
             provider=provider,
         )
         if self.key is not None:
-            self.key.add_to_resource_policy(
-                {
-                    "Sid": "CloudWatchLogsOfThisEndpointOnly",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                    "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-                    "Resource": "*",
-                    "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
-                }
+            self.key.allow_cloudwatch_logs(
+                "CloudWatchLogsOfThisEndpointOnly", region=region, log_group_arn=log_group_arn
             )
         self.key_id: str = key_arn
         self.log_group: Resource = Resource(
