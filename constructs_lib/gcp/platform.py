@@ -58,6 +58,8 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
         stack.stores[store] = DataStore(stack, store, props)
 
     where = {"project": project, "location": region}
+    # What every build-side construct takes alike: placement, the spec's key settings, protection.
+    common = {"encryption": spec.storage.encryption, "deletion_protection": protect, **where}
     network = training = containers = models = tracking = features = None
     settings = spec.network_settings
     if settings is not None:
@@ -70,9 +72,7 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
             TrainingProps(
                 name=spec.resource_name("training"),
                 pools=spec.training.pools,
-                encryption=spec.storage.encryption,
-                deletion_protection=protect,
-                **where,
+                **common,
             ),
             network=network,
         )
@@ -84,9 +84,7 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
             ContainerRegistryProps(
                 name=spec.resource_name("images"),
                 **c.model_dump(),
-                encryption=spec.storage.encryption,
-                deletion_protection=protect,
-                **where,
+                **common,
             ),
         )
         m = spec.registry.models
@@ -96,11 +94,9 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
             ModelRegistryProps(
                 name=spec.resource_name("models"),
                 **m.model_dump(),
-                encryption=spec.storage.encryption,
-                deletion_protection=protect,
                 access_logging=spec.storage.access_logging,
                 replication_region=spec.replica_region,
-                **where,
+                **common,
             ),
         )
     if spec.tracking is not None:
@@ -110,9 +106,7 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
             TrackingProps(
                 name=spec.resource_name("tracking"),
                 **spec.tracking.model_dump(),
-                encryption=spec.storage.encryption,
-                deletion_protection=protect,
-                **where,
+                **common,
             ),
         )
     if spec.features is not None:
@@ -122,9 +116,7 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
             FeatureStoreProps(
                 name=spec.resource_name("features"),
                 **spec.features.model_dump(),
-                encryption=spec.storage.encryption,
-                deletion_protection=protect,
-                **where,
+                **common,
             ),
         )
     stack.network, stack.training, stack.containers = network, training, containers
