@@ -93,8 +93,8 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
     for store in spec.storage.stores:
         props = DataStoreProps(name=spec.resource_name(store), **spec.store_settings())
         stack.stores[store] = DataStore(stack, store, props, replica_provider=replica)
-    built = _build_side(stack, spec)
-    _run_side(stack, spec, common, replica, built)
+    _build_side(stack, spec)
+    _run_side(stack, spec, common, replica)
 
 
 def _interface_endpoints(spec: PlatformSpec, settings: NetworkSettings) -> list[str]:
@@ -122,8 +122,8 @@ def _store(stack: Any, preferred: str) -> DataStore | None:
     return stores.get(preferred) or next(iter(stores.values()), None)
 
 
-def _build_side(stack: Any, spec: PlatformSpec) -> dict[str, Any]:
-    """Build-side constructs; returns the ones the run side uses (network, training, registries, tracking)."""
+def _build_side(stack: Any, spec: PlatformSpec) -> None:
+    """Build-side constructs, set as the stack's attributes (the run side reads them there)."""
     protect = spec.storage.deletion_protection
     data, artifacts = stack.stores.get("data"), stack.stores.get("artifacts")
 
@@ -143,7 +143,6 @@ def _build_side(stack: Any, spec: PlatformSpec) -> dict[str, Any]:
                 **settings.model_dump(),
             ),
         )
-        stack.network = network
         _output(stack, "network_id", network.network_id, "VPC of the ML workloads")
         _output(stack, "network_private_subnet_ids", network.private_subnet_ids, "Private subnets of the ML workloads")
 
@@ -217,35 +216,33 @@ def _build_side(stack: Any, spec: PlatformSpec) -> dict[str, Any]:
     if training is not None:
         grant_training(training.principal, data=data, artifacts=artifacts, containers=containers,
                        models=models, tracking=tracking, features=features)
-    stack.training, stack.containers, stack.models = training, containers, models
+    stack.network, stack.training, stack.containers, stack.models = network, training, containers, models
     stack.tracking, stack.features = tracking, features
-    return {"network": network, "training": training, "containers": containers, "models": models,
-            "tracking": spec.tracking is not None, "features": spec.features is not None}
 
 
 def _recovery_output(stack: Any, thing: str, rec: Recovery, description: str) -> None:
     recovery_output(stack, f"recovery_{thing}", rec, description)
 
 
-def _run_side(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: Any, built: dict[str, Any]) -> None:
+def _run_side(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: Any) -> None:
     """Serving in every region, routing, monitoring, budget and the recovery outputs."""
     no_copy = Recovery(rpo_minutes=None, rto_minutes=None, replica_region=None)
-    if built["containers"] is not None:
+    if stack.containers is not None:
         _recovery_output(stack, "container_registry", no_copy,
                          "ECR repositories are regional and not replicated: rebuild images from source after a regional loss")
         _recovery_output(stack, "model_registry", no_copy,
                          "The SageMaker model package group is regional metadata; model artifacts follow the artifacts store")
-    if built["tracking"]:
+    if stack.tracking is not None:
         _recovery_output(stack, "tracking", no_copy,
                          "SageMaker MLflow metadata is regional; its artifacts follow the artifacts store")
-    if built["features"]:
+    if stack.features is not None:
         _recovery_output(stack, "features", no_copy,
                          "SageMaker feature groups (and the online store) are regional; the offline store "
                          "follows the data store's replication")
 
     endpoints: dict[str, list[Endpoint]] = {}
     if spec.serving is not None:
-        endpoints = _serving(stack, spec, common, replica, built)
+        endpoints = _serving(stack, spec, common, replica)
 
     first_zone = None
     routings: dict[str, Routing] = {}
@@ -288,8 +285,8 @@ def _run_side(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: A
             for endpoint in regional:
                 standby = failover and endpoint.region != spec.primary_region
                 monitoring.watch_endpoint(endpoint, expect_traffic=not standby)
-        if built["training"] is not None:
-            monitoring.watch_training(built["training"])
+        if stack.training is not None:
+            monitoring.watch_training(stack.training)
         for store in stack.stores.values():
             monitoring.watch_store(store)
         stack.monitoring = monitoring
@@ -304,7 +301,7 @@ def _run_side(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: A
             stack.budget = budget
 
 
-def _serving(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: Any, built: dict[str, Any]) -> dict[str, list[Endpoint]]:
+def _serving(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: Any) -> dict[str, list[Endpoint]]:
     """One endpoint per spec endpoint and region; returns endpoint name -> regional endpoints (primary first)."""
     assert spec.serving is not None
     providers: dict[str, Any] = {spec.primary_region: None}
@@ -322,7 +319,7 @@ def _serving(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: An
     out: dict[str, list[Endpoint]] = {e.name: [] for e in spec.serving.endpoints}
     for i, region in enumerate(spec.regions):
         provider = providers[region]
-        network = built["network"] if i == 0 else None
+        network = stack.network if i == 0 else None
         if network is None:
             network = Network(
                 stack,
@@ -364,7 +361,7 @@ def _serving(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: An
                 artifact_store=artifact_store,
                 network=network,
                 provider=provider,
-                images=built["containers"],
+                images=stack.containers,
             )
             out[settings.name].append(endpoint)
     for name, regional in out.items():
