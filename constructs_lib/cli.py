@@ -1,7 +1,9 @@
 """The ``cdktf-mlops`` command line: synthesize specs, scan them with checkov, print the spec schema.
 
 It runs in-process without the cdktf CLI. Errors from bad specs or invalid blocks are printed as
-one readable message (no traceback) with a non-zero exit code.
+one readable message (no traceback) with a non-zero exit code. Every text that comes from a spec,
+an error or a tool is printed literally: only the labels this module adds are styled (no console
+markup is read from message text, so ``[ops]`` or a pattern like ``^[a-z]{1,30}$`` stays intact).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .core.errors import MlopsError
 
@@ -31,8 +34,16 @@ err = Console(stderr=True)
 _OUT_HELP = "Output folder (replaced atomically on success)."
 
 
+Part = str | tuple[str, str]
+
+
+def _say(console: Console, *parts: Part) -> None:
+    """Print ``parts`` on one line, literally: a ``str`` as is, a ``(text, style)`` pair styled."""
+    console.print(Text.assemble(*parts), highlight=False, soft_wrap=True)
+
+
 def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    _say(err, ("error:", "bold red"), " ", str(exc))
     raise typer.Exit(code=1)
 
 
@@ -46,17 +57,17 @@ def synth(
     from .core.synth import synthesize
 
     try:
-        with err.status("synthesizing") as status:
+        with err.status(Text("synthesizing")) as status:
             result = synthesize(paths or [Path("examples/reference")], outdir=out_dir, hcl=hcl,
-                                progress=lambda m: status.update(m))
+                                progress=lambda m: status.update(Text(m)))
     except MlopsError as exc:
         _fail(exc)
         return
-    table = Table(title=f"{out_dir} ({result.seconds:.1f} s)")
+    table = Table(title=Text(f"{out_dir} ({result.seconds:.1f} s)"))
     for col in ("stack", "resources", "data sources", "acknowledged check ids", "schema"):
         table.add_column(col, justify="left" if col == "stack" else "right")
     for s in result.stacks:
-        table.add_row(s.name, str(s.resources), str(s.data_sources), str(s.acknowledgements), "valid")
+        table.add_row(Text(s.name), str(s.resources), str(s.data_sources), str(s.acknowledgements), "valid")
     out.print(table)
 
 
@@ -70,7 +81,7 @@ def scan(
     from .core.scan import to_sarif
 
     try:
-        with err.status("running checkov"):
+        with err.status(Text("running checkov")):
             results = run_scan(out_dir)
     except MlopsError as exc:
         _fail(exc)
@@ -81,8 +92,8 @@ def scan(
     for col in ("stack", "passed", "failed", "acknowledged", "result"):
         table.add_column(col, justify="left" if col in ("stack", "result") else "right")
     for r in results:
-        table.add_row(r.stack, str(r.passed), str(len(r.failed)), str(len(r.acknowledged)),
-                      "[green]ok[/]" if r.ok else "[red]FAIL[/]")
+        table.add_row(Text(r.stack), str(r.passed), str(len(r.failed)), str(len(r.acknowledged)),
+                      Text("ok", style="green") if r.ok else Text("FAIL", style="red"))
     out.print(table)
     for r in results:
         grouped: dict[tuple[str, str], list[str]] = {}
@@ -90,15 +101,15 @@ def scan(
             grouped.setdefault((f.check_id, f.reason), []).append(f.resource)
         for (check_id, reason), resources in sorted(grouped.items()):
             where = resources[0] if len(resources) == 1 else f"{len(resources)} resources"
-            out.print(f"[dim]acknowledged[/] {r.stack} {check_id} ({where}): {reason}", highlight=False)
+            _say(out, ("acknowledged", "dim"), f" {r.stack} {check_id} ({where}): {reason}")
     bad = False
     for r in results:
         for f in r.failed:
             bad = True
-            err.print(f"[red]FAILED[/] {r.stack} {f.check_id} {f.resource}: {f.check_name}", highlight=False)
+            _say(err, ("FAILED", "red"), f" {r.stack} {f.check_id} {f.resource}: {f.check_name}")
         for p in r.problems:
             bad = True
-            err.print(f"[red]ERROR[/] {r.stack}: {p}", highlight=False)
+            _say(err, ("ERROR", "red"), f" {r.stack}: {p}")
     if bad:
         raise typer.Exit(code=1)
 
@@ -125,12 +136,12 @@ def bootstrap(
         if not specs:
             raise MlopsError(f"no spec for cloud {cloud} in {', '.join(map(str, paths or ['examples/reference']))}")
         for spec in specs:
-            with err.status(f"bootstrapping state of {spec.name} ({spec.cloud})"):
+            with err.status(Text(f"bootstrapping state of {spec.name} ({spec.cloud})")):
                 report = run_bootstrap(spec, endpoint=endpoint)
-            out.print(f"[bold]{spec.name}[/] {report.location}", highlight=False)
+            _say(out, (spec.name, "bold"), f" {report.location}")
             for step in report.steps:
                 colour = {"ok": "green", "created": "cyan", "updated": "yellow"}[step.status]
-                out.print(f"  [{colour}]{step.status:<8}[/] {step.setting}", highlight=False)
+                _say(out, "  ", (f"{step.status:<8}", colour), f" {step.setting}")
     except MlopsError as exc:
         _fail(exc)
 
@@ -149,10 +160,10 @@ def doctor(
         _fail(exc)
         return
     checks = run_checks(clouds, metadata=metadata)
-    mark = {"ok": "[green]ok[/]      ", "missing": "[red]missing[/] ", "optional": "[yellow]optional[/]"}
+    colour = {"ok": "green", "missing": "red", "optional": "yellow"}
     for c in checks:
-        hint = f"  [dim]-> {c.hint}[/]" if c.status != "ok" and c.hint else ""
-        out.print(f"{mark[c.status]} {c.name:<10} {c.detail}{hint}", highlight=False)
+        hint: Part = (f"  -> {c.hint}", "dim") if c.status != "ok" and c.hint else ""
+        _say(out, (f"{c.status:<8}", colour[c.status]), f" {c.name:<10} {c.detail}", hint)
     if any(c.status == "missing" for c in checks):
         raise typer.Exit(code=1)
 
@@ -176,7 +187,7 @@ def ci_github(
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(github_workflow(specs, [str(p) for p in (paths or [Path("examples/reference")])]))
-    err.print(f"wrote {output} ({len(specs)} stack(s): {', '.join(s.name for s in specs)})")
+    _say(err, f"wrote {output} ({len(specs)} stack(s): {', '.join(s.name for s in specs)})")
 
 
 @app.command()
@@ -194,7 +205,7 @@ def inventory(
         return
     if output:
         output.write_text(text)
-        err.print(f"wrote {output}")
+        _say(err, f"wrote {output}")
     else:
         sys.stdout.write(text)
 
@@ -209,7 +220,7 @@ def schema(
     text = json.dumps(PlatformSpec.model_json_schema(), indent=2, sort_keys=True) + "\n"
     if output:
         output.write_text(text)
-        err.print(f"wrote {output}")
+        _say(err, f"wrote {output}")
     else:
         sys.stdout.write(text)
 

@@ -69,3 +69,39 @@ def test_schema_command_prints_json_schema() -> None:
     data = json.loads(res.stdout)
     assert data["title"] == "PlatformSpec" and "storage" in data["properties"]
     assert data["additionalProperties"] is False
+
+
+def test_error_text_is_printed_literally(tmp_path: Path) -> None:
+    # A spec whose name breaks the pattern: the message quotes the regex, brackets and braces included.
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: Demo\ncloud: aws\nenvironment: dev\nregions: [us-east-1]\n")
+    res = runner.invoke(app, ["synth", str(bad), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1
+    assert f"error: {bad}: name: String should match pattern '^[a-z][a-z0-9-]{{1,30}}[a-z0-9]$'" in res.output
+
+
+def test_error_with_brackets_prints_intact(monkeypatch) -> None:
+    from constructs_lib.core import errors, scan
+
+    def no_checkov(_out_dir: Path) -> None:
+        raise errors.MlopsError("pip install 'cdktf-mlops[ops]' or '[dev]'; names match ^[a-z]{1,30}$ [bold]x[/]")
+
+    monkeypatch.setattr(scan, "scan", no_checkov)
+    res = runner.invoke(app, ["scan"])
+    assert res.exit_code == 1
+    assert "error: pip install 'cdktf-mlops[ops]' or '[dev]'; names match ^[a-z]{1,30}$ [bold]x[/]" in res.output
+
+
+def test_doctor_hint_prints_intact(monkeypatch) -> None:
+    from constructs_lib.ops import doctor
+
+    checks = [
+        doctor.Check("node", "ok", "Node.js 20.0.0"),
+        doctor.Check("gcp", "missing", "google-auth [not installed]", "pip install 'cdktf-mlops[ops]'"),
+    ]
+    monkeypatch.setattr(doctor, "run_checks", lambda clouds, metadata=False: checks)
+    res = runner.invoke(app, ["doctor", str(ROOT / "examples/reference/gcp.yaml")])
+    assert res.exit_code == 1
+    lines = res.output.splitlines()
+    assert lines[0] == "ok       node       Node.js 20.0.0"
+    assert lines[1] == "missing  gcp        google-auth [not installed]  -> pip install 'cdktf-mlops[ops]'"
