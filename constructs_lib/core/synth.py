@@ -24,6 +24,7 @@ from typing import Any
 
 from . import engine
 from .errors import SchemaValidationError, SynthError
+from . import google_rest
 from .schema import schemas_for, validate_stack
 from .tags import gcp_labels
 
@@ -178,6 +179,7 @@ def synth_app(app: Any, *, progress: Progress | None = None, validate_first: boo
             say(f"validating {name}")
             _apply_tags(doc, tags)
             problems.extend(validate_stack(doc, stack=name))
+            problems.extend(google_rest.validate_stack(doc, stack=name))
         if problems:
             raise SchemaValidationError(problems)
 
