@@ -2,15 +2,19 @@
 
 A construct checks that it got the props model it expects (one readable error naming the
 construct path), keeps ``props`` and ``provider``, tags its subtree with ``props.tags`` and
-remembers grants so that granting the same principal twice returns the first grant.
+remembers grants so that granting the same principal twice returns the first grant. A
+:class:`~.errors.ConstructError` (or :class:`~.errors.PropsError`) raised without a path while a
+construct is being built gets that construct's path.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from . import engine
+from .errors import ConstructError, ConstructTypeError
 from .props import Model
 from .tags import Tags
 
@@ -52,6 +56,12 @@ class MlopsConstruct(engine.Construct):
     #: What the cloud-specific props add, for the wrong-props error (e.g. "project and location").
     props_hint: ClassVar[str] = ""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None:
+            cls.__init__ = _placing_errors(init)  # type: ignore[method-assign]
+
     def __init__(
         self,
         scope: engine.Construct,
@@ -65,9 +75,10 @@ class MlopsConstruct(engine.Construct):
         if not isinstance(props, expected):
             got = type(props)
             hint = f" (with {self.props_hint})" if self.props_hint else ""
-            raise TypeError(
-                f"{self.node.path}: props must be {expected.__module__}.{expected.__qualname__}"
-                f"{hint}, got {got.__module__}.{got.__qualname__}"
+            raise ConstructTypeError(
+                self.node.path,
+                f"props must be {expected.__module__}.{expected.__qualname__}{hint}, "
+                f"got {got.__module__}.{got.__qualname__}",
             )
         self.props = props
         self._provider = provider
@@ -81,6 +92,24 @@ class MlopsConstruct(engine.Construct):
         if key not in self._grants:
             self._grants[key] = make()
         return self._grants[key]
+
+
+def _placing_errors(init: Callable[..., None]) -> Callable[..., None]:
+    """``init`` that gives a :class:`ConstructError` raised without a path the path of the construct."""
+
+    @functools.wraps(init)
+    def wrapped(self: engine.Construct, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except ConstructError as err:
+            if err.path is None:
+                try:
+                    err.path = self.node.path
+                except Exception:  # the engine construct does not exist yet
+                    pass
+            raise
+
+    return wrapped
 
 
 def grant_training(

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-__all__ = ["MlopsError", "SchemaValidationError", "SpecError", "SynthError"]
+from typing import Any
+
+from pydantic import ValidationError
+
+__all__ = [
+    "ConstructError",
+    "MlopsError",
+    "PropsError",
+    "SchemaValidationError",
+    "SpecError",
+    "SynthError",
+]
 
 
 class MlopsError(Exception):
@@ -24,3 +35,72 @@ class SchemaValidationError(SynthError):
         self.problems = problems
         head = f"{len(problems)} block(s) do not match the provider schema; nothing was written:"
         super().__init__("\n".join([head, *(f"  - {p}" for p in problems)]))
+
+
+class ConstructError(MlopsError, ValueError):
+    """A construct's props or arguments break one of its rules: ``<construct path>: <prop>: <what to change>``.
+
+    ``path`` is the construct path (``None`` until known: an error raised while a construct is being
+    built gets the path of that construct); ``problems`` holds one ``(prop, message)`` pair per
+    problem, ``prop`` being ``None`` when the problem is about the construct as a whole. It is also
+    a ``ValueError``, so code that caught the ``ValueError`` constructs used to raise still works.
+    """
+
+    path: str | None
+    problems: tuple[tuple[str | None, str], ...]
+
+    def __init__(self, path: str | None, message: str, *, prop: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.problems = ((prop, message),)
+
+    def __str__(self) -> str:
+        return "\n".join(
+            ": ".join(part for part in (self.path, prop, message) if part) for prop, message in self.problems
+        )
+
+
+class ConstructTypeError(ConstructError, TypeError):
+    """A construct got an argument of the wrong type (e.g. another cloud's ``Network``); also a ``TypeError``."""
+
+
+class PropsError(ConstructError, ValidationError):
+    """Props that fail validation: one problem per invalid field, named ``<PropsClass>.<field>``.
+
+    Raised when a props model (``DataStoreProps(...)``) is built in Python. It is also a pydantic
+    ``ValidationError`` (``errors()`` lists the problems), so existing handlers keep working.
+    ``props_type`` is the props class.
+    """
+
+    props_type: type
+
+    def __init__(self, *_args: Any) -> None:
+        # pydantic's from_exception_data calls cls(title, errors, ...); `of` fills in the rest.
+        self.path, self.problems = None, ()
+
+    @classmethod
+    def of(cls, props_type: type, err: ValidationError, path: str | None = None) -> "PropsError":
+        """The ``PropsError`` for ``err``, raised while validating ``props_type``."""
+        line_errors: list[Any] = [
+            {k: v for k, v in e.items() if k in ("type", "loc", "input", "ctx")} for e in err.errors()
+        ]
+        new = cls.from_exception_data(err.title, line_errors)
+        new.path = path
+        new.props_type = props_type
+        new.problems = tuple((f"{props_type.__name__}{_loc(e['loc'])}", _message(e, props_type)) for e in err.errors())
+        return new
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    """``('pools', 0, 'name')`` -> ``.pools[0].name``, the way the spec's messages write positions."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+
+
+def _message(error: Any, props_type: type) -> str:
+    """pydantic's message for one problem, with what to change where pydantic does not say it."""
+    kind, msg = error["type"], str(error["msg"])
+    if kind == "extra_forbidden":
+        return f"{msg}: not a field of {props_type.__name__}; check the spelling"
+    if kind == "missing":
+        return "required field is missing"
+    return msg[len("Value error, ") :] if msg.startswith("Value error, ") else msg

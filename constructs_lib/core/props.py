@@ -7,7 +7,11 @@ group, a GCP project), never to rename a field.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import PropsError
 
 __all__ = [
     "DataStoreProps",
@@ -19,8 +23,28 @@ __all__ = [
 ]
 
 
-class Model(BaseModel):
-    """Base of all props and spec models: frozen, unknown fields rejected, validated defaults."""
+class _ModelMeta(type(BaseModel)):  # type: ignore[misc]
+    """Turns a failed ``SomeProps(...)`` call into the library's :class:`PropsError`.
+
+    Only direct calls pass here: models validated as part of another model (a spec section, nested
+    props given as dicts) keep pydantic's error, so the outer model reports every field path.
+    """
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except PropsError:
+            raise
+        except ValidationError as err:
+            raise PropsError.of(cls, err) from None
+
+
+class Model(BaseModel, metaclass=_ModelMeta):
+    """Base of all props and spec models: frozen, unknown fields rejected, validated defaults.
+
+    Building one in Python with invalid values raises :class:`~.errors.PropsError` (a pydantic
+    ``ValidationError`` too), one line per problem: ``DataStoreProps.name: <what is wrong>``.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 

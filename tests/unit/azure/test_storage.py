@@ -312,7 +312,7 @@ def test_props_validation_errors() -> None:
         props(location=" ")
     with pytest.raises(ValidationError, match="log_retention_days"):
         props(log_retention_days=10)
-    with pytest.raises(ValidationError, match="extra"):
+    with pytest.raises(ValidationError, match="public_access: Extra inputs are not permitted"):
         props(public_access=True)
     with pytest.raises(ValidationError, match="replication needs versioning"):
         props(versioning=False, replication=ReplicationProps(region="northeurope"))
