@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .automation_props import AirflowSettings, PipelineSettings, RetrainingSettings
 from .run_props import BudgetSettings, MonitoringSettings, RoutingSettings, ServingSettings
@@ -259,73 +259,89 @@ class PlatformSpec(Model):
         default=None, description="Managed Airflow (AWS MWAA, GCP Cloud Composer). Defaults to None. Not on Azure."
     )
 
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str | None:
+        """The spec file this spec was read from (as given to ``load_spec``); None when built in Python."""
+        return self._source
+
     @model_validator(mode="after")
     def _cloud_rules(self) -> "PlatformSpec":
+        problems = self._cross_field_problems()
+        if problems:
+            # One line each; format_validation_error puts the file name in front of every line.
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _cross_field_problems(self) -> list[str]:
+        """Every cross-field rule the spec breaks, one message each (all of them, not the first)."""
+        problems: list[str] = []
         pattern = _REGION[self.cloud]
         for n, region in enumerate(self.regions):
             if not pattern.match(region):
-                raise ValueError(
+                problems.append(
                     f"regions[{n}]: {region!r} is not a {self.cloud} region name (like "
                     f"{_REGION_EXAMPLE[self.cloud]!r})"
                 )
         if len(set(self.regions)) != len(self.regions):
-            raise ValueError("regions: each region may appear once")
+            problems.append("regions: each region may appear once")
         for other in ("aws", "azure", "gcp"):
             if other != self.cloud and getattr(self, other) is not None:
-                raise ValueError(f"{other}: section given but cloud is {self.cloud}; remove it")
+                problems.append(f"{other}: section given but cloud is {self.cloud}; remove it")
         if self.cloud in ("azure", "gcp") and getattr(self, self.cloud) is None:
             need = "resource_group" if self.cloud == "azure" else "project"
-            raise ValueError(f"{self.cloud}: section is required for cloud {self.cloud} (with `{need}`)")
+            problems.append(f"{self.cloud}: section is required for cloud {self.cloud} (with `{need}`)")
         if self.routing is not None and self.serving is None:
-            raise ValueError("routing: needs a `serving` section with at least one endpoint")
+            problems.append("routing: needs a `serving` section with at least one endpoint")
         if self.budget is not None and self.cloud == "gcp" and self.gcp and not self.gcp.billing_account:
-            raise ValueError("budget: GCP budgets live in a billing account; set gcp.billing_account")
+            problems.append("budget: GCP budgets live in a billing account; set gcp.billing_account")
         if self.budget is not None and self.monitoring is None:
-            raise ValueError("budget: alerts go to the monitoring alert target; add a `monitoring` section")
+            problems.append("budget: alerts go to the monitoring alert target; add a `monitoring` section")
         if self.serving and self.cloud != "aws" and any(e.serverless for e in self.serving.endpoints):
-            raise ValueError(f"serving.endpoints: serverless endpoints exist on AWS only, not on {self.cloud}")
+            problems.append(f"serving.endpoints: serverless endpoints exist on AWS only, not on {self.cloud}")
         if self.serving and self.cloud == "gcp":
             for n, e in enumerate(self.serving.endpoints):
                 if e.placeholder_image is not None:
-                    raise ValueError(
+                    problems.append(
                         f"serving.endpoints[{n}].placeholder_image: GCP needs no placeholder (a Vertex AI "
                         "endpoint exists without a model); remove it"
                     )
         if self.monitoring and self.monitoring.data_quality_baseline_uri and self.cloud != "aws":
-            raise ValueError(
+            problems.append(
                 f"monitoring.data_quality_baseline_uri: baselines are used by SageMaker Model Monitor "
                 f"(AWS) only, not on {self.cloud}; remove it"
             )
         names = [p.name for p in self.pipelines]
         if len(set(names)) != len(names):
-            raise ValueError(f"pipelines: names must be unique, got {names}")
+            problems.append(f"pipelines: names must be unique, got {names}")
         if self.retraining and self.retraining.pipeline not in names:
-            raise ValueError(
+            problems.append(
                 f"retraining.pipeline: {self.retraining.pipeline!r} is not one of pipelines {names or '[]'}; "
                 "add it under `pipelines`"
             )
         if self.retraining and self.retraining.on_new_data and self.retraining.on_new_data.store not in self.storage.stores:
-            raise ValueError(
+            problems.append(
                 f"retraining.on_new_data.store: {self.retraining.on_new_data.store!r} is not one of "
                 f"storage.stores {self.storage.stores}"
             )
         if self.airflow is not None and self.cloud == "azure":
-            raise ValueError(
+            problems.append(
                 "airflow: Azure has no managed Airflow this library supports (Data Factory's Workflow "
                 "Orchestration Manager is being retired); use `pipelines` + `retraining` (Azure ML "
                 "schedules and Event Grid) instead, and remove `airflow`"
             )
         net = self.network_settings
         if self.airflow is not None and self.cloud == "aws" and net and net.existing is None and net.zones < 2:
-            raise ValueError(
+            problems.append(
                 f"network.zones: airflow (MWAA) runs in the platform network and needs private subnets in two "
                 f"availability zones, but zones is {net.zones}; set network.zones to 2 or 3, or remove airflow"
             )
         if self.state and self.cloud != "azure" and (self.state.resource_group or self.state.container != "tfstate"):
-            raise ValueError("state: `container` and `resource_group` are Azure settings; remove them")
+            problems.append("state: `container` and `resource_group` are Azure settings; remove them")
         if self.storage.replicate and len(self.regions) < 2:
-            raise ValueError("storage.replicate is true but `regions` names one region; add a second region")
-        return self
+            problems.append("storage.replicate is true but `regions` names one region; add a second region")
+        return problems
 
     @property
     def network_settings(self) -> NetworkSettings | None:
@@ -404,7 +420,8 @@ def format_validation_error(err: ValidationError, source: str) -> str:
             msg = "unknown key; check the spelling against `cdktf-mlops schema`"
         elif e["type"] == "missing":
             msg = "required field is missing"
-        lines.append(f"{source}: {loc + ': ' if loc else ''}{msg}")
+        # A rule of the whole spec reports each broken rule on its own line.
+        lines.extend(f"{source}: {loc + ': ' if loc else ''}{line}" for line in msg.splitlines())
     return "\n".join(lines)
 
 
@@ -412,9 +429,11 @@ def _parse(data: Any, source: str) -> PlatformSpec:
     if not isinstance(data, dict):
         raise SpecError(f"{source}: a spec must be a YAML mapping with at least name, cloud, environment, regions")
     try:
-        return PlatformSpec.model_validate(data)
+        spec = PlatformSpec.model_validate(data)
     except ValidationError as err:
         raise SpecError(format_validation_error(err, source)) from None
+    spec._source = source
+    return spec
 
 
 def load_spec(path: str | Path) -> PlatformSpec:

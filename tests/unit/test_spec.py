@@ -194,3 +194,31 @@ def test_airflow_on_aws_needs_two_zones(tmp_path: Path) -> None:
 def test_list_positions_read_like_the_spec(tmp_path: Path) -> None:
     msg = error_of(tmp_path, {**GOOD, "network": {}, "training": {"pools": [{"name": "gpu", "max_nodes": "two"}]}})
     assert "training.pools[0].max_nodes:" in msg
+
+
+def test_every_cross_field_problem_is_reported_on_its_own_line(tmp_path: Path) -> None:
+    spec = write(tmp_path, {
+        **GOOD,
+        "regions": ["eu-west-1", "eu-west-1"],
+        "gcp": {"project": "some-project-1"},
+        "routing": {"domain": "ml.example.com"},
+        "storage": {"replicate": True},
+        "network": {"zones": 1},
+        "airflow": {},
+    })
+    with pytest.raises(SpecError) as exc:
+        load_spec(spec)
+    lines = str(exc.value).splitlines()
+    assert lines == [
+        f"{spec}: regions: each region may appear once",
+        f"{spec}: gcp: section given but cloud is aws; remove it",
+        f"{spec}: routing: needs a `serving` section with at least one endpoint",
+        f"{spec}: network.zones: airflow (MWAA) runs in the platform network and needs private subnets in two "
+        "availability zones, but zones is 1; set network.zones to 2 or 3, or remove airflow",
+    ]
+
+
+def test_spec_remembers_its_file(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    assert load_spec(path).source == str(path)
+    assert PlatformSpec.model_validate(GOOD).source is None
