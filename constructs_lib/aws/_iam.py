@@ -12,6 +12,7 @@ from typing import Any, Union
 
 from ..core import engine
 from ..core.construct import shared
+from ..core.errors import ConstructError, ConstructTypeError
 from ..core.naming import short_hash
 from ..core.resource import DataSource, Resource
 
@@ -58,7 +59,8 @@ def role_name(principal: Principal) -> str:
     if isinstance(principal, engine.TerraformResource):
         tf_type = principal.terraform_resource_type
         if tf_type != "aws_iam_role":
-            raise TypeError(
+            raise ConstructTypeError(
+                None,
                 f"grants take an IAM role name or an aws_iam_role resource, not a {tf_type} "
                 f"({principal.node.path})"
             )
@@ -66,11 +68,13 @@ def role_name(principal: Principal) -> str:
     if isinstance(principal, str):
         if engine.Token.is_unresolved(principal) or _ROLE_NAME.match(principal):
             return principal
-        raise ValueError(
+        raise ConstructError(
+            None,
             f"{principal!r} is not an IAM role name: pass the role's name (not its ARN), "
             "1-64 characters of letters, digits and +=,.@_-"
         )
-    raise TypeError(
+    raise ConstructTypeError(
+        None,
         f"grants take an IAM role name (str) or an aws_iam_role resource, not {type(principal).__name__}"
     )
 

@@ -59,6 +59,7 @@ from pydantic import Field
 from ..core import engine
 from ..core.automation_props import AirflowProps as CoreAirflowProps
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError, ConstructTypeError
 from ..core.naming import bucket_name
 from ..core.resource import DataSource, Resource
 from . import _iam
@@ -178,12 +179,14 @@ class Airflow(MlopsConstruct):
             props = AirflowProps(**props.model_dump())
             self.props = props
         if subnet_ids is not None and network is not None:
-            raise ValueError(
-                f"{self.node.path}: pass subnet_ids (a VPC of your own) or network (a Network construct), not both"
+            raise ConstructError(
+                self.node.path,
+                "pass subnet_ids (a VPC of your own) or network (a Network construct), not both"
             )
         if subnet_ids is not None and len(subnet_ids) < 2:
-            raise ValueError(
-                f"{self.node.path}: MWAA needs two private subnets in different zones, got "
+            raise ConstructError(
+                self.node.path,
+                "MWAA needs two private subnets in different zones, got "
                 f"{len(subnet_ids)}; pass two subnet ids or none (a network is then created)"
             )
         if network is not None:
@@ -400,22 +403,24 @@ class Airflow(MlopsConstruct):
 def _check_network(path: str, network: Network) -> None:
     """Raise when ``network`` cannot host MWAA: fewer than two zones, or created without its endpoints."""
     if not isinstance(network, Network):
-        raise TypeError(f"{path}: network must be a constructs_lib.aws.Network, got {type(network).__name__}")
+        raise ConstructTypeError(path, f"network must be a constructs_lib.aws.Network, got {type(network).__name__}")
     subnets = len(network.private_subnet_ids)
     if subnets < 2:
         change = (
             "set its zones to 2 or 3" if network.resource is not None
             else "name two or more subnets in different zones in its existing.subnet_ids"
         )
-        raise ValueError(
-            f"{path}: MWAA needs two private subnets in different availability zones, but network "
+        raise ConstructError(
+            path,
+            "MWAA needs two private subnets in different availability zones, but network "
             f"{network.node.path} has {subnets}; {change}"
         )
     if network.resource is not None:  # created by the Network construct: its endpoints are known
         missing = [s for s in MWAA_INTERFACE_ENDPOINTS if s not in network.endpoints]
         if missing:
-            raise ValueError(
-                f"{path}: network {network.node.path} has no interface endpoint for "
+            raise ConstructError(
+                path,
+                f"network {network.node.path} has no interface endpoint for "
                 f"{', '.join(missing)}, which MWAA needs without an internet path; add them to its "
                 "NetworkProps.interface_endpoints (see MWAA_INTERFACE_ENDPOINTS)"
             )

@@ -28,6 +28,7 @@ from typing import Any
 
 from ..core import engine
 from ..core.automation_props import PipelineProps
+from ..core.errors import ConstructError
 from ..core.spec import PlatformSpec
 from .airflow import Airflow, AirflowProps
 from .network import Network
@@ -44,8 +45,9 @@ def _artifacts(stack: Any) -> DataStore:
     stores: dict[str, DataStore] = getattr(stack, "stores", {}) or {}
     store = stores.get("artifacts") or next(iter(stores.values()), None)
     if store is None:
-        raise ValueError(
-            f"{stack.node.path}: pipelines and airflow need a data store for artifacts; "
+        raise ConstructError(
+            stack.node.path,
+            "pipelines and airflow need a data store for artifacts; "
             "add one under storage.stores (e.g. artifacts)"
         )
     return store

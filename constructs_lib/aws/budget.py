@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..core import engine
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.resource import Resource
 from ..core.run_props import BudgetProps
 from . import _iam
@@ -51,10 +52,11 @@ class Budget(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         if not alert_target_id or not isinstance(alert_target_id, str):
-            raise ValueError(f"{self.node.path}: alert_target_id must be the ARN of an SNS topic")
+            raise ConstructError(self.node.path, "alert_target_id must be the ARN of an SNS topic")
         if not engine.Token.is_unresolved(alert_target_id) and not alert_target_id.startswith("arn:"):
-            raise ValueError(
-                f"{self.node.path}: alert_target_id {alert_target_id!r} is not an SNS topic ARN "
+            raise ConstructError(
+                self.node.path,
+                f"alert_target_id {alert_target_id!r} is not an SNS topic ARN "
                 "(arn:aws:sns:<region>:<account>:<name>)"
             )
         self.thresholds_percent: list[int] = list(props.thresholds_percent)

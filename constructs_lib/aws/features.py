@@ -29,6 +29,7 @@ from pydantic import Field
 from ..core import engine
 from ..core.build_props import FeatureStoreProps as CoreFeatureStoreProps
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError, ConstructTypeError
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, allow, grant_id, kms_statement, ref
@@ -57,7 +58,7 @@ def group_name(store: str, group: str) -> str:
     """SageMaker feature group name of ``group`` in ``store`` (letters, digits, hyphens; 64 max)."""
     name = f"{store}-{group.replace('_', '-')}"
     if len(name) > 64:
-        raise ValueError(f"feature group name {name!r} is longer than 64 characters; shorten the group name")
+        raise ConstructError(None, f"feature group name {name!r} is longer than 64 characters; shorten the group name")
     return name
 
 
@@ -94,13 +95,14 @@ class FeatureStore(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         if not isinstance(offline_store, DataStore):
-            raise TypeError(
-                f"{self.node.path}: offline_store must be a constructs_lib.aws.DataStore, "
+            raise ConstructTypeError(
+                self.node.path,
+                "offline_store must be a constructs_lib.aws.DataStore, "
                 f"got {type(offline_store).__name__}"
             )
         names = [group_name(props.name, g.name) for g in props.groups]
         if len(set(names)) != len(names):
-            raise ValueError(f"{self.node.path}: feature group names must be unique, got {names}")
+            raise ConstructError(self.node.path, f"feature group names must be unique, got {names}")
         protect = bool(getattr(props, "deletion_protection", True))
         self._offline = offline_store
         self.key: Key | None = None

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..core import engine
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.props import KeyProps
 from ..core.resource import Resource
 from ._iam import (
@@ -80,8 +81,9 @@ class Key(MlopsConstruct):
         # KeyProps already restricts the characters; the AWS alias rule is checked here too so that
         # the error names the construct even for props built without validation.
         if not _ALIAS.match(name) or name.startswith("aws/"):
-            raise ValueError(
-                f"{self.node.path}: key name {name!r} must be 1-250 letters, digits, '/', '_' or '-' "
+            raise ConstructError(
+                self.node.path,
+                f"key name {name!r} must be 1-250 letters, digits, '/', '_' or '-' "
                 "and must not start with 'aws/' (reserved for AWS managed keys)"
             )
         self._statements: list[dict[str, Any]] = [
@@ -129,9 +131,9 @@ class Key(MlopsConstruct):
         """
         sid = statement.get("Sid")
         if not sid:
-            raise ValueError(f"{self.node.path}: a key policy statement needs a Sid")
+            raise ConstructError(self.node.path, "a key policy statement needs a Sid")
         if any(s.get("Sid") == sid for s in self._statements):
-            raise ValueError(f"{self.node.path}: the key policy already has a statement {sid!r}")
+            raise ConstructError(self.node.path, f"the key policy already has a statement {sid!r}")
         self._statements.append(dict(statement))
         self.resource.set(policy=policy_document(self._statements))
 
@@ -175,8 +177,9 @@ class Key(MlopsConstruct):
         the same policy (calling twice is harmless).
         """
         if not actions or any(not a.startswith("kms:") or "*" in a for a in actions):
-            raise ValueError(
-                f"{self.node.path}: grant needs explicit kms: actions without wildcards, got {actions!r}"
+            raise ConstructError(
+                self.node.path,
+                f"grant needs explicit kms: actions without wildcards, got {actions!r}"
             )
         cid = grant_id("Grant" + "".join(sorted(a.split(":")[1] for a in actions)), principal)
         existing = self.node.try_find_child(cid)

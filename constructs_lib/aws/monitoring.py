@@ -56,6 +56,7 @@ from pydantic import Field, field_validator
 
 from ..core import engine
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError, ConstructTypeError
 from ..core.naming import short_hash
 from ..core.props import KeyProps
 from ..core.resource import Resource
@@ -338,7 +339,7 @@ class Monitoring(MlopsConstruct):
         ``expect_traffic=False`` (a failover standby) leaves out the zero-invocations alarm.
         """
         if not isinstance(endpoint, Endpoint):
-            raise TypeError(f"{self.node.path}: watch_endpoint takes a constructs_lib.aws.Endpoint")
+            raise ConstructTypeError(self.node.path, "watch_endpoint takes a constructs_lib.aws.Endpoint")
         props = self.props
         region = endpoint.region
         site = self._site_for(region, endpoint._provider)
@@ -403,7 +404,7 @@ class Monitoring(MlopsConstruct):
     def watch_training(self, training: Training) -> dict[str, Resource]:
         """EventBridge rules: failed Batch jobs of the training queues and failed SageMaker training jobs."""
         if not isinstance(training, Training):
-            raise TypeError(f"{self.node.path}: watch_training takes a constructs_lib.aws.Training")
+            raise ConstructTypeError(self.node.path, "watch_training takes a constructs_lib.aws.Training")
         site = next(iter(self._sites.values()))
         scope = engine.Construct(self, f"training-{training.props.name}")
         patterns = {
@@ -462,7 +463,7 @@ class Monitoring(MlopsConstruct):
     def watch_store(self, store: DataStore) -> dict[str, Resource]:
         """Replication alarms of a store with a replica (nothing for a single-region store)."""
         if not isinstance(store, DataStore):
-            raise TypeError(f"{self.node.path}: watch_store takes a constructs_lib.aws.DataStore")
+            raise ConstructTypeError(self.node.path, "watch_store takes a constructs_lib.aws.DataStore")
         if store.replica is None:
             return {}
         props = self.props
@@ -526,8 +527,9 @@ class Monitoring(MlopsConstruct):
         image = images.get(region)
         if image is None:
             if region not in MODEL_MONITOR_ACCOUNTS:
-                raise ValueError(
-                    f"{self.node.path}: no Model Monitor analyzer image is known for {region}; set "
+                raise ConstructError(
+                    self.node.path,
+                    f"no Model Monitor analyzer image is known for {region}; set "
                     "MonitoringProps.analyzer_images or data_quality: false"
                 )
             image = f"{MODEL_MONITOR_ACCOUNTS[region]}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer"

@@ -45,6 +45,7 @@ from ..core import engine
 from ..core.acknowledge import Acknowledge
 from ..core.build_props import NetworkProps as CoreNetworkProps
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.props import KeyProps
 from ..core.resource import DataSource, Resource
 from . import _iam
@@ -157,14 +158,16 @@ class Network(MlopsConstruct):
         route_table_ids: list[str] = list(getattr(props, "existing_route_table_ids", []))
         zone_names: list[str] = list(getattr(props, "zone_names", []))
         if zone_names and len(zone_names) != props.zones:
-            raise ValueError(
-                f"{self.node.path}: zone_names names {len(zone_names)} zone(s) but zones is {props.zones}; "
+            raise ConstructError(
+                self.node.path,
+                f"zone_names names {len(zone_names)} zone(s) but zones is {props.zones}; "
                 "name one zone per private subnet"
             )
         self._zone_names = zone_names
         if route_table_ids and props.existing is None:
-            raise ValueError(
-                f"{self.node.path}: existing_route_table_ids applies to an existing network only; "
+            raise ConstructError(
+                self.node.path,
+                "existing_route_table_ids applies to an existing network only; "
                 "set `existing` or remove existing_route_table_ids"
             )
         self.resource: Resource | None = None

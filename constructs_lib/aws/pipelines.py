@@ -33,6 +33,7 @@ from typing import Any
 from ..core import engine
 from ..core.automation_props import PipelineProps
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, allow, grant_id, ref
@@ -80,7 +81,7 @@ def _with_defaults(definition: dict[str, Any], parameters: dict[str, str]) -> di
         return out
     declared = out.setdefault("Parameters", [])
     if not isinstance(declared, list):
-        raise ValueError("definition: 'Parameters' must be a list of {Name, Type, DefaultValue}")
+        raise ConstructError(None, "definition: 'Parameters' must be a list of {Name, Type, DefaultValue}")
     by_name = {p.get("Name"): p for p in declared if isinstance(p, dict)}
     for key, value in sorted(parameters.items()):
         if key in by_name:
@@ -128,8 +129,9 @@ class Pipeline(MlopsConstruct):
             definition = placeholder_definition(props.name, props.parameters)
         else:
             if not isinstance(props.definition.get("Steps"), list) or not props.definition["Steps"]:
-                raise ValueError(
-                    f"{self.node.path}: definition must be SageMaker pipeline JSON with a non-empty "
+                raise ConstructError(
+                    self.node.path,
+                    "definition must be SageMaker pipeline JSON with a non-empty "
                     "'Steps' list; leave definition unset for the placeholder"
                 )
             definition = _with_defaults(props.definition, props.parameters)

@@ -45,6 +45,7 @@ from ..core import engine
 from ..core.build_props import ContainerRegistryProps as CoreContainerRegistryProps
 from ..core.build_props import ModelRegistryProps as CoreModelRegistryProps
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, allow, grant_id, policy_document, ref
@@ -235,8 +236,9 @@ class ModelRegistry(MlopsConstruct):
         super().__init__(scope, id, props, provider=provider)
         for target in props.promotion_targets:
             if not _ACCOUNT.match(target):
-                raise ValueError(
-                    f"{self.node.path}: promotion target {target!r} must be a 12-digit AWS account id"
+                raise ConstructError(
+                    self.node.path,
+                    f"promotion target {target!r} must be a 12-digit AWS account id"
                 )
         self.resource = Resource(
             self,

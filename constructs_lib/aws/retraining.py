@@ -46,6 +46,7 @@ from ..core import engine
 from ..core.automation_props import RetrainingProps as CoreRetrainingProps
 from ..core.automation_props import check_retraining_inputs, cron_fields
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.props import EncryptionProps
 from ..core.resource import Resource
 from . import _iam
@@ -110,9 +111,9 @@ def _value(text: str, field: str, low: int, high: int, names: tuple[str, ...], e
     elif names and text.upper() in names:
         number = names.index(text.upper()) + low
     else:
-        raise ValueError(f"cron {expr!r}: {text!r} is not a valid {field} value")
+        raise ConstructError(None, f"cron {expr!r}: {text!r} is not a valid {field} value")
     if not low <= number <= high:
-        raise ValueError(f"cron {expr!r}: {field} {number} is outside {low}-{high}")
+        raise ConstructError(None, f"cron {expr!r}: {field} {number} is outside {low}-{high}")
     return number
 
 
@@ -123,18 +124,18 @@ def _values(text: str, n: int, expr: str) -> set[int]:
     for part in text.split(","):
         match = _TOKEN.match(part)
         if not match:
-            raise ValueError(f"cron {expr!r}: {field} part {part!r} is not supported (use *, n, a-b, */s, a-b/s, lists)")
+            raise ConstructError(None, f"cron {expr!r}: {field} part {part!r} is not supported (use *, n, a-b, */s, a-b/s, lists)")
         base, step_text = match.group(1), match.group(2)
         step = int(step_text) if step_text else 1
         if step < 1:
-            raise ValueError(f"cron {expr!r}: {field} step must be at least 1")
+            raise ConstructError(None, f"cron {expr!r}: {field} step must be at least 1")
         if base == "*":
             first, last = low, high
         elif "-" in base:
             a, b = base.split("-")
             first, last = _value(a, field, low, high, names, expr), _value(b, field, low, high, names, expr)
             if first > last:
-                raise ValueError(f"cron {expr!r}: {field} range {base!r} runs backwards")
+                raise ConstructError(None, f"cron {expr!r}: {field} range {base!r} runs backwards")
         else:
             first = _value(base, field, low, high, names, expr)
             last = high if step_text else first
@@ -188,7 +189,8 @@ def to_schedule_expression(cron: str) -> str:
     dom_restricted = fields[2] != "*"
     dow_restricted = len(days) < 7
     if dom_restricted and dow_restricted:
-        raise ValueError(
+        raise ConstructError(
+            None,
             f"cron {cron!r}: restricts both day-of-month and day-of-week (standard cron runs when either "
             "matches); EventBridge allows only one: set one of them to '*' or use two schedules"
         )
@@ -246,7 +248,7 @@ class Retraining(MlopsConstruct):
             try:
                 self.schedule_expression = to_schedule_expression(props.schedule)
             except ValueError as err:
-                raise ValueError(f"{self.node.path}: schedule: {err}") from None
+                raise ConstructError(self.node.path, f"schedule: {err}") from None
 
         self._pipeline = pipeline
         self.triggers: dict[str, Resource] = {}

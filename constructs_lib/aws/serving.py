@@ -69,6 +69,7 @@ from pydantic import Field, field_validator
 from ..core import engine
 from ..core.acknowledge import Acknowledge
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError, ConstructTypeError
 from ..core.recovery import Recovery
 from ..core.resource import Resource
 from ..core.run_props import EndpointProps as CoreEndpointProps
@@ -340,8 +341,9 @@ class Endpoint(MlopsConstruct):
         super().__init__(scope, id, props, provider=provider)
         region = getattr(props, "region", None)
         if region is None:
-            raise ValueError(
-                f"{self.node.path}: the endpoint's region is unknown; use constructs_lib.aws.EndpointProps "
+            raise ConstructError(
+                self.node.path,
+                "the endpoint's region is unknown; use constructs_lib.aws.EndpointProps "
                 "with region=<the region of the provider>"
             )
         placeholder_image = getattr(props, "placeholder_image", None)
@@ -349,13 +351,15 @@ class Endpoint(MlopsConstruct):
         capture_store = capture_store or artifact_store
         if placeholder_image is None:
             if region not in SKLEARN_INFERENCE_ACCOUNTS:
-                raise ValueError(
-                    f"{self.node.path}: no AWS scikit-learn inference image is known for {region}; set "
+                raise ConstructError(
+                    self.node.path,
+                    f"no AWS scikit-learn inference image is known for {region}; set "
                     "EndpointProps.placeholder_image to an image that starts without model data"
                 )
             if artifact_store is None:
-                raise ValueError(
-                    f"{self.node.path}: the placeholder model needs a store for its artifact; pass "
+                raise ConstructError(
+                    self.node.path,
+                    "the placeholder model needs a store for its artifact; pass "
                     "artifact_store= (or capture_store=), or set EndpointProps.placeholder_image"
                 )
         self.region: str = region
@@ -498,8 +502,9 @@ class Endpoint(MlopsConstruct):
         vpc_config = None
         if network is not None and not self.serverless:
             if not isinstance(network, Network):
-                raise TypeError(
-                    f"{self.node.path}: network must be a constructs_lib.aws.Network, got {type(network).__name__}"
+                raise ConstructTypeError(
+                    self.node.path,
+                    f"network must be a constructs_lib.aws.Network, got {type(network).__name__}"
                 )
             self.security_group = Resource(
                 self,

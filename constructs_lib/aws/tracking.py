@@ -36,6 +36,7 @@ from ..core import engine
 from ..core.acknowledge import Acknowledge
 from ..core.build_props import TrackingProps as CoreTrackingProps
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructTypeError
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, allow, grant_id, kms_statement, ref
@@ -121,8 +122,9 @@ class Tracking(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         if not isinstance(artifact_store, DataStore):
-            raise TypeError(
-                f"{self.node.path}: artifact_store must be a constructs_lib.aws.DataStore, "
+            raise ConstructTypeError(
+                self.node.path,
+                "artifact_store must be a constructs_lib.aws.DataStore, "
                 f"got {type(artifact_store).__name__}"
             )
         name = props.name

@@ -64,6 +64,7 @@ from ..core import engine
 from ..core.build_props import TrainingPoolSettings
 from ..core.build_props import TrainingProps as CoreTrainingProps
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError, ConstructTypeError
 from ..core.props import Model
 from ..core.resource import Resource
 from . import _iam
@@ -203,17 +204,18 @@ class Training(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         if not isinstance(network, Network):
-            raise TypeError(f"{self.node.path}: network must be a constructs_lib.aws.Network, got {type(network).__name__}")
+            raise ConstructTypeError(self.node.path, f"network must be a constructs_lib.aws.Network, got {type(network).__name__}")
         specs = {**MACHINE_SPECS, **getattr(props, "machine_specs", {})}
         for pool in props.pools:
             mt = machine_type_of(pool)
             if mt not in specs:
-                raise ValueError(
-                    f"{self.node.path}: pool {pool.name!r}: machine type {mt!r} is not in MACHINE_SPECS; "
+                raise ConstructError(
+                    self.node.path,
+                    f"pool {pool.name!r}: machine type {mt!r} is not in MACHINE_SPECS; "
                     "add it to TrainingProps.machine_specs (vcpus, memory_mib, gpus) or use a known type"
                 )
             if pool.gpu and specs[mt].gpus == 0:
-                raise ValueError(f"{self.node.path}: pool {pool.name!r} is a GPU pool but {mt!r} has no GPU")
+                raise ConstructError(self.node.path, f"pool {pool.name!r} is a GPU pool but {mt!r} has no GPU")
         account = _iam.account_id(self, provider)
         partition = _iam.partition(self, provider)
         name = props.name

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core import engine
+from ..core.errors import ConstructError
 from ..core.naming import short_hash
 from ..core.resource import DataSource, Resource
 
@@ -45,13 +46,15 @@ def role_assignment(
     if not isinstance(principal_id, str) and engine.Token.is_unresolved(principal_id):
         principal_id = engine.Token.as_string(principal_id)  # e.g. identity.ref("principal_id")
     if not isinstance(principal_id, str) or not principal_id.strip():
-        raise ValueError(
-            f"{scope.node.path}: a principal is an Entra object id (a non-empty string), "
+        raise ConstructError(
+            scope.node.path,
+            "a principal is an Entra object id (a non-empty string), "
             f"got {principal_id!r}"
         )
     if principal_type is not None and principal_type not in PRINCIPAL_TYPES:
-        raise ValueError(
-            f"{scope.node.path}: principal_type {principal_type!r} must be one of "
+        raise ConstructError(
+            scope.node.path,
+            f"principal_type {principal_type!r} must be one of "
             f"{', '.join(PRINCIPAL_TYPES)} (or None)"
         )
     cache_key = f"{kind}:{principal_id}"
@@ -124,7 +127,7 @@ def custom_role(
     should carry the platform's resource name. Actions are listed explicitly; never ``*``.
     """
     if any(a.strip() == "*" for a in [*actions, *(data_actions or [])]):
-        raise ValueError(f"{scope.node.path}: custom role {name!r} must not allow '*'")
+        raise ConstructError(scope.node.path, f"custom role {name!r} must not allow '*'")
     return Resource(
         scope,
         id,

@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 from ..core import engine
+from ..core.errors import ConstructError
 from ..core.providers import declare_provider
 from ..core.spec import PlatformSpec
 from ._common import attr
@@ -65,7 +66,7 @@ def build_automation(stack: Any, spec: PlatformSpec) -> None:
         declare_provider(stack, "azapi")
     stores: dict[str, Any] = dict(stack.stores)
     if not stores:
-        raise ValueError(f"{spec.name}: pipelines need at least one store for their artifacts")
+        raise ConstructError(spec.name, "pipelines need at least one store for their artifacts")
     artifacts = stores.get("artifacts") or next(iter(stores.values()))
     rg = stack.node.try_find_child("resource_group")
     where = {

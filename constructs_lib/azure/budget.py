@@ -25,6 +25,7 @@ from pydantic import Field, field_validator
 
 from ..core import engine
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.resource import Resource
 from ..core.run_props import BudgetProps as _CoreBudgetProps
 
@@ -73,7 +74,7 @@ class Budget(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         if not isinstance(alert_target_id, str) or not alert_target_id.strip():
-            raise ValueError(f"{self.node.path}: alert_target_id must be an action group id")
+            raise ConstructError(self.node.path, "alert_target_id must be an action group id")
         self.resource = Resource(
             self,
             "Resource",

@@ -45,6 +45,7 @@ from pydantic import Field, field_validator, model_validator
 from ..core import engine
 from ..core.build_props import NetworkProps as _CoreNetworkProps
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.naming import bucket_name, short_hash
 from ..core.props import LifecycleProps
 from ..core.resource import Resource
@@ -393,8 +394,9 @@ class Network(MlopsConstruct):
         target's construct path; its name derives from that path."""
         zones = PRIVATE_DNS_ZONES.get(subresource)
         if zones is None:
-            raise ValueError(
-                f"{self.node.path}: no private DNS zone known for subresource {subresource!r}; "
+            raise ConstructError(
+                self.node.path,
+                f"no private DNS zone known for subresource {subresource!r}; "
                 f"use one of {', '.join(sorted(PRIVATE_DNS_ZONES))}"
             )
         rel = "-".join(scope.node.path.split("/")[1:] + [id]).lower()

@@ -31,6 +31,7 @@ from typing import Any
 from ..core import engine
 from ..core.acknowledge import Acknowledge
 from ..core.construct import grant_training
+from ..core.errors import ConstructError
 from ..core.providers import declare_provider
 from ..core.recovery import Recovery, recovery_output
 from ..core.resource import DataSource, Resource
@@ -133,7 +134,7 @@ def build_platform(stack: Any, spec: PlatformSpec) -> None:
     training: Training | None = None
     if spec.training is not None and workspace is not None:
         if network is None:  # network_settings is never None when training is on
-            raise ValueError("training needs a network")
+            raise ConstructError(None, "training needs a network")
         training = Training(stack, "training", TrainingProps(
             name=spec.resource_name("training"), **where, workspace_id=workspace.workspace_id,
             pools=spec.training.pools,

@@ -50,6 +50,7 @@ from ..core import engine
 from ..core.automation_props import RetrainingProps as _CoreRetrainingProps
 from ..core.automation_props import check_retraining_inputs, cron_fields
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.naming import compact_name
 from ..core.resource import Resource
 from ._common import attr
@@ -89,7 +90,7 @@ _ATOM = re.compile(r"^(\*|[0-9A-Za-z]+(?:-[0-9A-Za-z]+)?)(?:/(\d+))?$")
 def _number(token: str, name: str, low: int, high: int, names: dict[str, int], expr: str) -> int:
     value = names.get(token.upper()) if not token.isdigit() else int(token)
     if value is None or not low <= value <= high:
-        raise ValueError(f"{expr!r}: {name} value {token!r} is not in {low}-{high}")
+        raise ConstructError(None, f"{expr!r}: {name} value {token!r} is not in {low}-{high}")
     return value
 
 
@@ -98,10 +99,10 @@ def _field(text: str, name: str, low: int, high: int, names: dict[str, int], exp
     for item in text.split(","):
         m = _ATOM.match(item)
         if not m:
-            raise ValueError(f"{expr!r}: {name} field {text!r} is not cron syntax (*, n, a-b, */s, lists)")
+            raise ConstructError(None, f"{expr!r}: {name} field {text!r} is not cron syntax (*, n, a-b, */s, lists)")
         base, step = m.group(1), m.group(2)
         if step is not None and int(step) == 0:
-            raise ValueError(f"{expr!r}: {name} step must be at least 1")
+            raise ConstructError(None, f"{expr!r}: {name} step must be at least 1")
         suffix = f"/{step}" if step else ""
         if base == "*":
             parts.append("*" + suffix)
@@ -109,11 +110,11 @@ def _field(text: str, name: str, low: int, high: int, names: dict[str, int], exp
         if "-" in base:
             a, b = (_number(x, name, low, high, names, expr) for x in base.split("-"))
             if a > b:
-                raise ValueError(f"{expr!r}: {name} range {base!r} runs backwards")
+                raise ConstructError(None, f"{expr!r}: {name} range {base!r} runs backwards")
             if name == "day of week" and b == 7:
                 # Sunday as 7: Azure ML (NCRONTAB) knows only 0-6. "5-7" -> "5-6,0".
                 if step:
-                    raise ValueError(f"{expr!r}: a stepped weekday range ending on 7 has no Azure ML form; use 0-6")
+                    raise ConstructError(None, f"{expr!r}: a stepped weekday range ending on 7 has no Azure ML form; use 0-6")
                 if a == 0:
                     parts.append("*")
                 else:
@@ -144,7 +145,8 @@ def azure_ml_cron(expression: str) -> str:
     fields = cron_fields(expression.strip())
     out = [_field(text, name, low, high, names, expression) for text, (name, low, high, names) in zip(fields, _FIELDS)]
     if out[2] != "*" and out[4] != "*":
-        raise ValueError(
+        raise ConstructError(
+            None,
             f"{expression!r}: restricts both day of month and day of week, which cron treats as "
             "'either' but Azure ML as 'both'; use '*' in one of them (two pipelines can cover both)"
         )
@@ -156,7 +158,7 @@ def alert_window(minutes: int) -> tuple[str, str]:
     ``minutes``: the smallest window Azure accepts that covers it (5, 15, 30, 60 minutes, 6, 12
     or 24 hours), evaluated every 5/15/30 minutes or hourly for longer windows."""
     if minutes < 1 or minutes > ALERT_WINDOWS_MINUTES[-1]:
-        raise ValueError(f"evaluation period {minutes} minutes is outside 1-1440")
+        raise ConstructError(None, f"evaluation period {minutes} minutes is outside 1-1440")
     window = next(w for w in ALERT_WINDOWS_MINUTES if w >= minutes)
     size = f"PT{window}M" if window < 60 else (f"PT{window // 60}H" if window < 1440 else "P1D")
     frequency = {5: "PT5M", 15: "PT15M", 30: "PT30M"}.get(window, "PT1H")

@@ -63,6 +63,7 @@ from pydantic import Field, field_validator
 
 from ..core import engine
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.props import EncryptionProps
 from ..core.recovery import Recovery
 from ..core.resource import Resource
@@ -203,8 +204,9 @@ class Endpoint(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         if props.data_capture_percent > 0 and capture_store is None:
-            raise ValueError(
-                f"{self.node.path}: data_capture_percent is {props.data_capture_percent} but no "
+            raise ConstructError(
+                self.node.path,
+                f"data_capture_percent is {props.data_capture_percent} but no "
                 "capture_store was given; pass capture_store= or set data_capture_percent: 0"
             )
         self._network = network

@@ -32,6 +32,7 @@ from ..core import engine
 from ..core.acknowledge import Acknowledge
 from ..core.build_props import TrackingProps as _CoreTrackingProps
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.naming import bucket_name
 from ..core.props import EncryptionProps, Model
 from ..core.resource import DataSource, Resource
@@ -324,8 +325,9 @@ class Workspace(MlopsConstruct):
         if not isinstance(identity_id, str) and engine.Token.is_unresolved(identity_id):
             identity_id = engine.Token.as_string(identity_id)
         if not isinstance(identity_id, str) or not identity_id.strip():
-            raise ValueError(
-                f"{self.node.path}: attach_identity takes the Resource Manager id of a user-assigned "
+            raise ConstructError(
+                self.node.path,
+                "attach_identity takes the Resource Manager id of a user-assigned "
                 f"identity (a non-empty string), got {identity_id!r}"
             )
         ids = self.identity_ids

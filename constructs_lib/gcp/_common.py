@@ -21,6 +21,7 @@ from pydantic import Field
 
 from ..core import engine
 from ..core.construct import shared
+from ..core.errors import ConstructError
 from ..core.naming import short_hash
 from ..core.props import EncryptionProps, Model
 from ..core.resource import DataSource, Resource
@@ -176,8 +177,9 @@ def grant_suffix(path: str, principal: str, id: str | None) -> str:
     if id is not None:
         return id
     if engine.Token.is_unresolved(principal):
-        raise ValueError(
-            f"{path}: pass id=... to grant a principal that contains a token (a token's text is "
+        raise ConstructError(
+            path,
+            "pass id=... to grant a principal that contains a token (a token's text is "
             "not stable, so it cannot name the grant)"
         )
     return short_hash(principal, length=8)

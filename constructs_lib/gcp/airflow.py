@@ -43,6 +43,7 @@ from ..core import engine
 from ..core.acknowledge import Acknowledge
 from ..core.automation_props import AirflowProps as CoreAirflowProps
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructTypeError
 from ..core.naming import bucket_name
 from ..core.resource import Resource
 from ._common import PROJECT_PATTERN, REGION_PATTERN, construct_key, require_services
@@ -181,9 +182,9 @@ class Airflow(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         if not isinstance(dags_store, DataStore):
-            raise TypeError(f"{self.node.path}: dags_store must be a constructs_lib.gcp.DataStore")
+            raise ConstructTypeError(self.node.path, "dags_store must be a constructs_lib.gcp.DataStore")
         if network is not None and not isinstance(network, Network):
-            raise TypeError(f"{self.node.path}: network must be a constructs_lib.gcp.Network or None")
+            raise ConstructTypeError(self.node.path, "network must be a constructs_lib.gcp.Network or None")
         project, region, name = props.project, props.location, props.name
         apis = require_services(
             self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core import engine
+from ..core.errors import ConstructError
 from ..core.spec import PlatformSpec
 from .airflow import Airflow, AirflowProps
 from .pipelines import Pipeline, PipelineProps
@@ -23,8 +24,9 @@ _PIPELINE_NAME_MAX = 32  # PipelineProps.name allows 32 characters
 def _artifacts(stack: Any) -> Any:
     stores: dict[str, Any] = getattr(stack, "stores", {}) or {}
     if not stores:
-        raise ValueError(
-            f"{stack.node.path}: pipelines and airflow need a data store; add one under storage.stores "
+        raise ConstructError(
+            stack.node.path,
+            "pipelines and airflow need a data store; add one under storage.stores "
             "(an 'artifacts' store is used for pipeline artifacts and DAGs)"
         )
     return stores.get("artifacts") or next(iter(stores.values()))

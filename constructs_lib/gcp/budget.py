@@ -29,6 +29,7 @@ from pydantic import Field, model_validator
 
 from ..core import engine
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.resource import Resource
 from ..core.run_props import BudgetProps as CoreBudgetProps
 from ._common import PROJECT_PATTERN, project_number, require_services
@@ -84,10 +85,11 @@ class Budget(MlopsConstruct):
         super().__init__(scope, id, props, provider=provider)
         channels = [alert_target_id] if isinstance(alert_target_id, str) else list(alert_target_id)
         if not channels:
-            raise ValueError(f"{self.node.path}: alert_target_id is empty; pass the monitoring alert_target")
+            raise ConstructError(self.node.path, "alert_target_id is empty; pass the monitoring alert_target")
         if len(channels) > MAX_CHANNELS:
-            raise ValueError(
-                f"{self.node.path}: {len(channels)} notification channels given; Cloud Billing budgets "
+            raise ConstructError(
+                self.node.path,
+                f"{len(channels)} notification channels given; Cloud Billing budgets "
                 f"notify at most {MAX_CHANNELS} (use a mailing list address)"
             )
         deps = require_services(self, props.project, ["billingbudgets.googleapis.com"], provider=provider)

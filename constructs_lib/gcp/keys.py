@@ -24,6 +24,7 @@ from pydantic import Field
 from ..core import engine
 from ..core.construct import MlopsConstruct
 from ..core.acknowledge import Acknowledge
+from ..core.errors import ConstructError
 from ..core.naming import short_hash
 from ..core.props import KeyProps as CoreKeyProps
 from ..core.resource import Resource
@@ -158,8 +159,9 @@ class Key(MlopsConstruct):
             return self._grants[member]
         if id is None:
             if engine.Token.is_unresolved(member):
-                raise ValueError(
-                    f"{self.node.path}: grant_encrypt_decrypt needs an explicit id when the member "
+                raise ConstructError(
+                    self.node.path,
+                    "grant_encrypt_decrypt needs an explicit id when the member "
                     "is a token (its text is not stable across programs)"
                 )
             id = f"EncryptDecrypt{short_hash(member, length=8)}"

@@ -57,6 +57,7 @@ from pydantic import Field
 
 from ..core import engine
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError, ConstructTypeError
 from ..core.naming import short_hash
 from ..core.resource import DataSource, Resource
 from ..core.run_props import MonitoringProps as CoreMonitoringProps
@@ -215,7 +216,7 @@ class Monitoring(MlopsConstruct):
         """Alarms and charts for one regional endpoint: p99 latency, error rate, no traffic, pool
         CPU and memory, and GPU duty cycle for gpu endpoints. Returns the new alarms by name."""
         if not isinstance(endpoint, Endpoint):
-            raise TypeError(f"{self.node.path}: watch_endpoint takes a constructs_lib.gcp.Endpoint")
+            raise ConstructTypeError(self.node.path, "watch_endpoint takes a constructs_lib.gcp.Endpoint")
         props: MonitoringProps = self.props
         name, region = endpoint.endpoint_name, endpoint.region
         key = f"{name}-{region}"
@@ -344,7 +345,7 @@ class Monitoring(MlopsConstruct):
         """A log-based metric counting failed Kubernetes Jobs of the training cluster and an alarm
         on any failure; the cluster's container logs are routed to the CMEK log bucket."""
         if not isinstance(training, Training):
-            raise TypeError(f"{self.node.path}: watch_training takes a constructs_lib.gcp.Training")
+            raise ConstructTypeError(self.node.path, "watch_training takes a constructs_lib.gcp.Training")
         props: MonitoringProps = self.props
         cluster = training.props.name
         metric_name = f"{props.name}-{cluster}-job-failures"[:100]
@@ -392,7 +393,7 @@ class Monitoring(MlopsConstruct):
     def watch_store(self, store: DataStore) -> dict[str, Resource]:
         """Replication alarm of a dual-region store (nothing for a regional store: no replication)."""
         if not isinstance(store, DataStore):
-            raise TypeError(f"{self.node.path}: watch_store takes a constructs_lib.gcp.DataStore")
+            raise ConstructTypeError(self.node.path, "watch_store takes a constructs_lib.gcp.DataStore")
         if store.recovery.replica_region is None:
             return {}
         props: MonitoringProps = self.props
@@ -436,7 +437,7 @@ class Monitoring(MlopsConstruct):
         """An alarm per region's uptime check: failing from 2+ checker regions for
         :data:`~constructs_lib.gcp.serving.DETECTION_SECONDS` — the trigger of the failover runbook."""
         if not isinstance(routing, Routing):
-            raise TypeError(f"{self.node.path}: watch_routing takes a constructs_lib.gcp.Routing")
+            raise ConstructTypeError(self.node.path, "watch_routing takes a constructs_lib.gcp.Routing")
         made: dict[str, Resource] = {}
         for name, checks in routing.health_checks_by_endpoint.items():
             for region, check in checks.items():
@@ -475,7 +476,7 @@ class Monitoring(MlopsConstruct):
         self, key: str, title: str, condition: dict[str, Any], runbook: str, *, depends_on: list[Any] | None = None
     ) -> Resource:
         if key in self.alarms:
-            raise ValueError(f"{self.node.path}: alarm {key!r} exists already (watched twice?)")
+            raise ConstructError(self.node.path, f"alarm {key!r} exists already (watched twice?)")
         props: MonitoringProps = self.props
         alarm = Resource(
             self,

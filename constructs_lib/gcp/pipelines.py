@@ -49,6 +49,7 @@ from pydantic import Field
 from ..core import engine
 from ..core.automation_props import PipelineProps as CorePipelineProps
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructTypeError
 from ..core.naming import short_hash
 from ..core.resource import Resource
 from ._common import PROJECT_PATTERN, REGION_PATTERN, construct_key, grant_suffix, project_number, require_services
@@ -210,7 +211,7 @@ class Pipeline(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         if not isinstance(artifacts_store, DataStore):
-            raise TypeError(f"{self.node.path}: artifacts_store must be a constructs_lib.gcp.DataStore")
+            raise ConstructTypeError(self.node.path, "artifacts_store must be a constructs_lib.gcp.DataStore")
         project, region, name = props.project, props.location, props.name
         self.artifacts_store = artifacts_store
         apis = require_services(self, project, _APIS, provider=provider)

@@ -36,6 +36,7 @@ from ..core import engine
 from ..core.automation_props import RetrainingProps as CoreRetrainingProps
 from ..core.automation_props import check_retraining_inputs, cron_fields
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.resource import DataSource, Resource
 from ._common import PROJECT_PATTERN, REGION_PATTERN, require_services
 from .pipelines import Pipeline, account_id, agent_member
@@ -59,11 +60,11 @@ def _value(field: int, text: str, expr: str) -> int:
     if upper in names:
         return names.index(upper) + (1 if field == 3 else 0)
     if not text.isdigit():
-        raise ValueError(f"{expr!r}: {_FIELD_NAMES[field]} value {text!r} is not a number")
+        raise ConstructError(None, f"{expr!r}: {_FIELD_NAMES[field]} value {text!r} is not a number")
     number = int(text)
     low, high = _RANGES[field]
     if not low <= number <= high:
-        raise ValueError(f"{expr!r}: {_FIELD_NAMES[field]} value {number} is outside {low}-{high}")
+        raise ConstructError(None, f"{expr!r}: {_FIELD_NAMES[field]} value {number} is outside {low}-{high}")
     return number
 
 
@@ -85,16 +86,17 @@ def to_scheduler_cron(expr: str) -> str:
         items: list[str] = []
         for item in field.split(","):
             if any(c in item.upper() for c in "#") or re.search(r"(^|[^A-Za-z])[LW]($|[^A-Za-z])", item.upper()):
-                raise ValueError(
+                raise ConstructError(
+                    None,
                     f"{expr!r}: {_FIELD_NAMES[n]} {item!r} uses a Quartz extension (L, W, #) that "
                     "Cloud Scheduler's unix-cron does not support; list the days explicitly"
                 )
             m = _ITEM.match(item)
             if m is None:
-                raise ValueError(f"{expr!r}: {_FIELD_NAMES[n]} {item!r} is not a cron value, range or step")
+                raise ConstructError(None, f"{expr!r}: {_FIELD_NAMES[n]} {item!r} is not a cron value, range or step")
             base, step = m["base"], m["step"]
             if step is not None and int(step) == 0:
-                raise ValueError(f"{expr!r}: {_FIELD_NAMES[n]} step must be at least 1")
+                raise ConstructError(None, f"{expr!r}: {_FIELD_NAMES[n]} step must be at least 1")
             suffix = f"/{step}" if step else ""
             if base == "*":
                 items.append("*" + suffix)
@@ -105,7 +107,7 @@ def to_scheduler_cron(expr: str) -> str:
                 if n == 4 and a == 7:
                     a = 0
                 if a > b:
-                    raise ValueError(f"{expr!r}: {_FIELD_NAMES[n]} range {item!r} runs backwards")
+                    raise ConstructError(None, f"{expr!r}: {_FIELD_NAMES[n]} range {item!r} runs backwards")
                 if n == 4 and b == 7 and not step:
                     items.append(f"{a}-6" if a < 6 else "6")
                     items.append("0")

@@ -63,6 +63,7 @@ from pydantic import Field
 from ..core import engine
 from ..core.acknowledge import Acknowledge
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError, ConstructTypeError
 from ..core.recovery import Recovery
 from ..core.resource import Resource
 from ..core.run_props import EndpointProps as CoreEndpointProps
@@ -226,9 +227,9 @@ class Endpoint(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         if capture_store is not None and not isinstance(capture_store, DataStore):
-            raise TypeError(f"{self.node.path}: capture_store must be a constructs_lib.gcp.DataStore")
+            raise ConstructTypeError(self.node.path, "capture_store must be a constructs_lib.gcp.DataStore")
         if network is not None and not isinstance(network, Network):
-            raise TypeError(f"{self.node.path}: network must be a constructs_lib.gcp.Network")
+            raise ConstructTypeError(self.node.path, "network must be a constructs_lib.gcp.Network")
         project, region = props.project, props.location
         self.region = region
         self.endpoint_name = props.name
@@ -364,8 +365,9 @@ class Endpoint(MlopsConstruct):
         if props.gpu:
             acc = accelerator_for(self.machine_type)
             if acc is None:
-                raise ValueError(
-                    f"{self.node.path}: machine type {self.machine_type!r} has no built-in GPU; use a "
+                raise ConstructError(
+                    self.node.path,
+                    f"machine type {self.machine_type!r} has no built-in GPU; use a "
                     "G2 (L4), A2 (A100) or A3 (H100) machine type for gpu endpoints"
                 )
             machine_spec["accelerator_type"] = acc.type.upper().replace("-", "_")

@@ -58,6 +58,7 @@ from pydantic import Field, model_validator
 from ..core import build_props, engine
 from ..core.acknowledge import Acknowledge
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructTypeError
 from ..core.props import Model
 from ..core.resource import Resource
 from ..core.tags import gcp_labels
@@ -215,7 +216,7 @@ class Training(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         if not isinstance(network, Network):
-            raise TypeError(f"{self.node.path}: network must be a constructs_lib.gcp.Network")
+            raise ConstructTypeError(self.node.path, "network must be a constructs_lib.gcp.Network")
         project = props.project
         apis = require_services(
             self, project, ["container.googleapis.com", "compute.googleapis.com", "iam.googleapis.com"], provider=provider
