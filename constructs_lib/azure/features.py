@@ -52,18 +52,21 @@ __all__ = [
     "FeatureStoreProps",
 ]
 
-FEATURE_API_VERSION = "2024-04-01"
+FEATURE_API_VERSION = ML_API_VERSION
 OFFLINE_CONNECTION = "offline-store"
 ONLINE_CONNECTION = "online-store"
-#: Custom role of ``grant_read``: read feature sets and entities of the feature store.
+#: Custom role of ``grant_read``: get the feature store, list and show its feature sets and
+#: entities (the operations cover their versions too; RBAC has no ``versions`` level for them).
+#: The "feature set consumer" minimum of Microsoft Learn's "Manage access control for managed
+#: feature store", without ``datastores/listSecrets/action`` (datastores here use identities).
 FEATURE_READER_ACTIONS = [
     "Microsoft.MachineLearningServices/workspaces/read",
+    "Microsoft.MachineLearningServices/workspaces/featurestores/read",
     "Microsoft.MachineLearningServices/workspaces/featuresets/read",
-    "Microsoft.MachineLearningServices/workspaces/featuresets/versions/read",
     "Microsoft.MachineLearningServices/workspaces/featurestoreentities/read",
-    "Microsoft.MachineLearningServices/workspaces/featurestoreentities/versions/read",
 ]
-#: Custom role of ``grant_write``: also register feature sets and entities.
+#: Custom role of ``grant_write``: also create and update feature sets and entities (and their
+#: versions); no delete, no backfill (``featuresets/action``).
 FEATURE_WRITER_ACTIONS = [
     *FEATURE_READER_ACTIONS,
     "Microsoft.MachineLearningServices/workspaces/featuresets/write",
