@@ -20,11 +20,18 @@ endpoint, with every default:
 
   - ``latency`` (default): ``latency_routing_policy { region }``: callers get the nearest healthy
     region;
-  - ``failover``: the first endpoint PRIMARY, the second SECONDARY (exactly two regions);
-  - ``geo``: ``geolocation_routing_policy { continent }`` from the region (us/ca/mx -> NA, sa -> SA,
-    eu -> EU, ap/me/il -> AS, af -> AF; ``geo_continents`` overrides), plus a default record
-    (``country = "*"``) on the first endpoint for callers elsewhere. Two regions on one continent
-    are an error (use ``latency``).
+  - ``failover``: the first endpoint PRIMARY, the second SECONDARY. With more regions the
+    secondary is an alias (``evaluate_target_health``) to a failover pair one level down,
+    ``failover<i>.<props.name>.<domain>``: region 2 PRIMARY, the next region SECONDARY, and so on
+    (an ordered chain: callers get the first healthy region in ``regions`` order);
+  - ``geo``: one record per location code of :func:`~constructs_lib.core.regions.geo_mapping`
+    (``geolocation_routing_policy { continent }``, ``{ country }``, ``{ country, subdivision }``,
+    and ``{ country = "*" }``, Route 53's default for callers nowhere else): every Route 53
+    continent goes to the first region on it, else to the region of the nearest continent
+    (Sydney and Melbourne are Oceania, the Middle East is Asia), the default to the primary;
+    ``props.geo`` (the spec's ``routing.geo``) gives regions exact codes (countries win over
+    continents). A region on a continent an earlier region already answers gets no record unless
+    ``geo`` gives it codes (e.g. ``ca-central-1: [CA]``).
 
 How clients call: the SageMaker runtime requires SigV4 requests to the *regional* runtime host, so a
 client resolves ``<name>.<domain>`` (the CNAME tells which region is chosen for it), and invokes the
@@ -39,12 +46,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from ..core import engine
 from ..core.construct import MlopsConstruct
 from ..core.props import KeyProps
 from ..core.recovery import Recovery
+from ..core.regions import continent_of as regions_continent
+from ..core.regions import ROUTE53_CONTINENTS, geo_code_problem, geo_mapping, route53_continent
 from ..core.naming import short_hash
 from ..core.resource import Resource
 from ..core.run_props import RoutingProps as CoreRoutingProps
@@ -53,29 +62,12 @@ from ._iam import policy_document, ref
 from .keys import Key
 from .serving import DNS_TTL_SECONDS, Endpoint, failover_rto_minutes
 
-__all__ = ["CONTINENT_OF_REGION_PREFIX", "Routing", "RoutingProps", "continent_of"]
-
-#: Continent code (Route 53 geolocation) of a region by its prefix.
-CONTINENT_OF_REGION_PREFIX: dict[str, str] = {
-    "us": "NA",
-    "ca": "NA",
-    "mx": "NA",
-    "sa": "SA",
-    "eu": "EU",
-    "ap": "AS",
-    "me": "AS",
-    "il": "AS",
-    "af": "AF",
-}
-_CONTINENTS = frozenset({"AF", "AN", "AS", "EU", "NA", "OC", "SA"})
-
+__all__ = ["Routing", "RoutingProps", "continent_of"]
 
 def continent_of(region: str) -> str:
-    """The Route 53 continent code of an AWS region (``eu-west-1`` -> ``EU``)."""
-    prefix = region.split("-", 1)[0]
-    if prefix not in CONTINENT_OF_REGION_PREFIX:
-        raise ValueError(f"no continent known for region {region!r}; set RoutingProps.geo_continents")
-    return CONTINENT_OF_REGION_PREFIX[prefix]
+    """The Route 53 continent code of an AWS region (``eu-west-1`` -> ``EU``, ``ap-southeast-2`` ->
+    ``OC``; the Middle East is ``AS``): :mod:`constructs_lib.core.regions`."""
+    return route53_continent(regions_continent("aws", region))
 
 
 class RoutingProps(CoreRoutingProps):
@@ -91,18 +83,6 @@ class RoutingProps(CoreRoutingProps):
     log_retention_days: int = Field(
         default=365, ge=1, le=3653, description="Retention of the query log group. Defaults to 365 days."
     )
-    geo_continents: dict[str, str] = Field(
-        default_factory=dict,
-        description="geo policy: region -> continent code (NA, EU, AS...). Defaults to none: derived from the region.",
-    )
-
-    @field_validator("geo_continents")
-    @classmethod
-    def _continents(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = sorted(c for c in value.values() if c not in _CONTINENTS)
-        if bad:
-            raise ValueError(f"geo_continents: {bad} are not Route 53 continent codes {sorted(_CONTINENTS)}")
-        return value
 
 
 class Routing(MlopsConstruct):
@@ -154,23 +134,9 @@ class Routing(MlopsConstruct):
             raise ValueError(
                 f"{self.node.path}: routing serves one logical endpoint in several regions; got names {sorted(names)}"
             )
-        if props.policy == "failover" and len(endpoints) != 2:
-            raise ValueError(
-                f"{self.node.path}: failover routing has a primary and a secondary region, got {len(endpoints)} "
-                "endpoints; use policy latency (or geo) for more regions"
-            )
-        continents: dict[str, str] = {}
+        geo: dict[str, list[str]] = {}
         if props.policy == "geo":
-            given = dict(getattr(props, "geo_continents", {}))
-            continents = {r: given.get(r) or continent_of(r) for r in regions}
-            seen: dict[str, str] = {}
-            for r, c in continents.items():
-                if c in seen:
-                    raise ValueError(
-                        f"{self.node.path}: geo routing: {seen[c]} and {r} are both on continent {c}; "
-                        "set RoutingProps.geo_continents or use policy latency"
-                    )
-                seen[c] = r
+            geo = self._geo(props, regions)
 
         self.domain: str = props.domain
         self.fqdn: str = f"{props.name}.{props.domain}"
@@ -179,9 +145,16 @@ class Routing(MlopsConstruct):
         self.zone: Resource = zone
         self.zone_id: str = ref(zone, "zone_id")
 
+        #: region -> its (first) ``aws_route53_record``; ``geo_records``: region -> code -> record.
         self.records: dict[str, Resource] = {}
+        self.geo_records: dict[str, dict[str, Resource]] = {}
+        #: geo policy: region -> the Route 53 location codes it answers (``*`` = everyone else).
+        self.geo: dict[str, list[str]] = geo
+        #: failover with more than two regions: the alias records that chain the failover pairs.
+        self.failover_aliases: list[Resource] = []
         self.health_checks: dict[str, Resource] = {}
         self.default_record: Resource | None = None
+        levels = [self.fqdn] + [f"failover{i}.{self.fqdn}" for i in range(1, len(endpoints) - 1)]
         for n, endpoint in enumerate(endpoints):
             region = endpoint.region
             site = engine.Construct(self, region)
@@ -197,13 +170,6 @@ class Routing(MlopsConstruct):
                 tags={"Name": f"{self.fqdn} {region}"},
             )
             self.health_checks[region] = check
-            policy: dict[str, Any]
-            if props.policy == "latency":
-                policy = {"latency_routing_policy": {"region": region}}
-            elif props.policy == "failover":
-                policy = {"failover_routing_policy": {"type": "PRIMARY" if n == 0 else "SECONDARY"}}
-            else:
-                policy = {"geolocation_routing_policy": {"continent": continents[region]}}
             record = dict(
                 zone_id=self.zone_id,
                 name=self.fqdn,
@@ -212,22 +178,98 @@ class Routing(MlopsConstruct):
                 records=[endpoint.runtime_host],
                 health_check_id=ref(check, "id"),
             )
-            self.records[region] = Resource(
-                site, "Record", "aws_route53_record", provider=provider,
-                set_identifier=region, **record, **policy,
-            )
-            if props.policy == "geo" and n == 0:
-                self.default_record = Resource(
-                    site, "DefaultRecord", "aws_route53_record", provider=provider,
-                    set_identifier=f"{region}-default",
-                    geolocation_routing_policy={"country": "*"},
-                    **record,
+            if props.policy == "latency":
+                self.records[region] = Resource(
+                    site, "Record", "aws_route53_record", provider=provider,
+                    set_identifier=region, **record, latency_routing_policy={"region": region},
                 )
+            elif props.policy == "failover":
+                self.records[region] = self._failover_record(site, levels, n, region, record, provider)
+            else:
+                self._geo_records(site, region, geo[region], record, provider)
         self.recovery: Recovery = Recovery(
             rpo_minutes=None,
             rto_minutes=failover_rto_minutes(props.health_check_interval_seconds),
             replica_region=endpoints[1].region if len(endpoints) > 1 else None,
         )
+
+    # ------------------------------------------------------------------ policies
+
+    def _geo(self, props: CoreRoutingProps, regions: list[str]) -> dict[str, list[str]]:
+        """Region -> Route 53 location codes: ``props.geo`` checked, then :func:`geo_mapping`."""
+        given = {r: codes for r, codes in (props.geo or {}).items() if r in regions}
+        seen: dict[str, str] = {}
+        for region, codes in given.items():
+            for code in codes:
+                problem = geo_code_problem("aws", code)
+                if problem or code in seen:
+                    raise ValueError(
+                        f"{self.node.path}: geo.{region}: {problem or f'{code!r} is already answered by {seen[code]}'}"
+                    )
+                seen[code] = region
+        return geo_mapping("aws", regions, given)
+
+    def _failover_record(
+        self,
+        site: engine.Construct,
+        levels: list[str],
+        n: int,
+        region: str,
+        record: dict[str, Any],
+        provider: engine.TerraformProvider | None,
+    ) -> Resource:
+        """Region ``n`` of the ordered failover chain: PRIMARY of level ``n`` (the last region:
+        SECONDARY of the last level); a PRIMARY below the last level also gets the SECONDARY alias
+        of its level, pointing at the next level."""
+        last = len(levels) - 1
+        level = min(n, last)
+        kind = "SECONDARY" if n > last else "PRIMARY"
+        out = Resource(
+            site, "Record", "aws_route53_record", provider=provider, set_identifier=region,
+            **{**record, "name": levels[level]}, failover_routing_policy={"type": kind},
+        )
+        if kind == "PRIMARY" and level < last:
+            self.failover_aliases.append(Resource(
+                site, "FailoverNext", "aws_route53_record", provider=provider,
+                set_identifier=f"after-{region}",
+                zone_id=self.zone_id,
+                name=levels[level],
+                type="CNAME",
+                alias={"name": levels[level + 1], "zone_id": self.zone_id, "evaluate_target_health": True},
+                failover_routing_policy={"type": "SECONDARY"},
+            ))
+        return out
+
+    def _geo_records(
+        self,
+        site: engine.Construct,
+        region: str,
+        codes: list[str],
+        record: dict[str, Any],
+        provider: engine.TerraformProvider | None,
+    ) -> None:
+        """One geolocation record per location code of ``region`` (none when it answers nothing)."""
+        records: dict[str, Resource] = {}
+        for code in codes:
+            if code == "*":
+                location, cid, ident = {"country": "*"}, "DefaultRecord", f"{region}-default"
+            elif code in ROUTE53_CONTINENTS:
+                location, cid, ident = {"continent": code}, f"Record-{code}", f"{region}-{code}"
+            elif "-" in code:
+                country, sub = code.split("-", 1)
+                location, cid, ident = {"country": country, "subdivision": sub}, f"Record-{code}", f"{region}-{code}"
+            else:
+                location, cid, ident = {"country": code}, f"Record-{code}", f"{region}-{code}"
+            records[code] = Resource(
+                site, cid, "aws_route53_record", provider=provider, set_identifier=ident,
+                **record, geolocation_routing_policy=location,
+            )
+            if code == "*":
+                self.default_record = records[code]
+        self.geo_records[region] = records
+        first = next((r for c, r in records.items() if c != "*"), None) or next(iter(records.values()), None)
+        if first is not None:
+            self.records[region] = first
 
     # ------------------------------------------------------------------ zone
 

@@ -23,6 +23,16 @@ given), per logical endpoint an ``azurerm_traffic_manager_profile`` [Resource-<n
 one is also ``resource``), an ``azurerm_traffic_manager_external_endpoint`` [Endpoint-<name>-<region>]
 per region, and an ``azurerm_dns_cname_record`` [Record-<name>].
 
+Geo policy (Geographic method): every region answers the geographic codes of
+:func:`~constructs_lib.core.regions.geo_mapping` — by default each Traffic Manager region (GEO-EU,
+GEO-NA, ...) goes to the first spec region on it, else to the region of the nearest continent, and
+``WORLD`` (everyone not mapped elsewhere) to the primary; ``props.geo`` (the spec's ``routing.geo``)
+gives regions exact codes. Every code is answered once, so any set of regions works. A region on a
+continent an earlier region already answers gets no codes by default and therefore no Traffic
+Manager endpoint (Traffic Manager needs codes on every endpoint of a Geographic profile): give it
+countries in ``routing.geo`` (e.g. ``northeurope: [IE, GB]``) to route callers there. The mapping
+is ``geo`` (logical endpoint -> region -> codes).
+
 Failover time (the serving RTO): ``interval × (tolerated failures + 1) + DNS TTL`` — with the
 defaults (30 s, 3, TTL 30 s) 150 s, reported as 3 minutes.
 """
@@ -39,6 +49,7 @@ from ..core import engine
 from ..core.construct import MlopsConstruct
 from ..core.naming import bucket_name, short_hash
 from ..core.recovery import Recovery
+from ..core.regions import continent_of, geo_code_problem, geo_mapping, traffic_manager_code
 from ..core.resource import Resource
 from ..core.run_props import RoutingProps as _CoreRoutingProps
 from ._common import attr
@@ -66,22 +77,10 @@ TOLERATED_FAILURES = 3
 #: TTL of the Traffic Manager answers and the CNAME records.
 DNS_TTL_SECONDS = 30
 
-#: Region prefix -> Traffic Manager geographic code of its continent (geo policy).
-_CONTINENTS: tuple[tuple[str, str], ...] = (
-    ("australia", "GEO-AP"), ("newzealand", "GEO-AP"), ("brazil", "GEO-SA"), ("canada", "GEO-NA"),
-    ("centralus", "GEO-NA"), ("eastus", "GEO-NA"), ("northcentralus", "GEO-NA"), ("southcentralus", "GEO-NA"),
-    ("westcentralus", "GEO-NA"), ("westus", "GEO-NA"), ("mexico", "GEO-NA"), ("southafrica", "GEO-AF"),
-    ("uae", "GEO-ME"), ("qatar", "GEO-ME"), ("israel", "GEO-ME"), ("eastasia", "GEO-AS"),
-    ("southeastasia", "GEO-AS"), ("japan", "GEO-AS"), ("korea", "GEO-AS"), ("centralindia", "GEO-AS"),
-    ("southindia", "GEO-AS"), ("westindia", "GEO-AS"), ("jioindia", "GEO-AS"), ("indonesia", "GEO-AS"),
-    ("malaysia", "GEO-AS"), ("taiwan", "GEO-AS"),
-)
-
-
 def continent(region: str) -> str:
-    """The Traffic Manager geographic code of ``region``'s continent (Europe when unknown)."""
-    r = region.replace(" ", "").lower()
-    return next((code for prefix, code in _CONTINENTS if r.startswith(prefix)), "GEO-EU")
+    """The Traffic Manager geographic region code of ``region``'s continent (``GEO-EU`` ...; see
+    :mod:`constructs_lib.core.regions`)."""
+    return traffic_manager_code(continent_of("azure", region))
 
 
 def failover_minutes(interval_seconds: int, timeout_failures: int = TOLERATED_FAILURES, ttl: int = DNS_TTL_SECONDS) -> int:
@@ -93,14 +92,6 @@ class RoutingProps(_CoreRoutingProps):
     """The shared routing props plus where the zone lives and geographic overrides."""
 
     resource_group_name: str = Field(description="Resource group of the DNS zone and Traffic Manager profiles.")
-    geo_mappings: dict[str, list[str]] = Field(
-        default_factory=dict,
-        description=(
-            "geo policy: region -> Traffic Manager geographic codes (e.g. GEO-EU, DE, US-CA). "
-            "Defaults to none: the first region answers WORLD (all callers not mapped elsewhere), "
-            "every other region its continent; two regions on one continent need an explicit mapping."
-        ),
-    )
 
     @field_validator("resource_group_name")
     @classmethod
@@ -172,8 +163,12 @@ class Routing(MlopsConstruct):
         self.dns_records: dict[str, Resource] = {}
         self.hosts: dict[str, str] = {}
         rto = failover_minutes(interval)
+        #: logical endpoint -> region -> Traffic Manager codes it answers (geo policy only).
+        self.geo: dict[str, dict[str, list[str]]] = {}
         for logical, group in groups.items():
             geo = self._geo(logical, [e.region for e in group]) if props.policy == "geo" else {}
+            if geo:
+                self.geo[logical] = dict(geo)
             relative = bucket_name(props.name, logical, max_length=56) + "-" + short_hash(props.domain, logical)
             profile = Resource(
                 self,
@@ -198,6 +193,8 @@ class Routing(MlopsConstruct):
             self.profiles[logical] = profile
             regional: dict[str, Resource] = {}
             for priority, ep in enumerate(group, start=1):
+                if geo and not geo[ep.region]:
+                    continue  # answers no location (another region has its continent): no entry
                 regional[ep.region] = Resource(
                     self,
                     f"Endpoint-{logical}-{ep.region}",
@@ -211,6 +208,7 @@ class Routing(MlopsConstruct):
                     endpoint_location=ep.region if method == "Performance" else None,
                     geo_mappings=geo.get(ep.region),
                 )
+            for ep in group:
                 others = [e.region for e in group if e is not ep]
                 ep.recovery = Recovery(rpo_minutes=None, rto_minutes=rto, replica_region=others[0] if others else None)
             self.records_by_endpoint[logical] = regional
@@ -234,23 +232,17 @@ class Routing(MlopsConstruct):
         self.recovery = Recovery(rpo_minutes=None, rto_minutes=rto, replica_region=regions[1] if len(regions) > 1 else None)
 
     def _geo(self, logical: str, regions: list[str]) -> Mapping[str, list[str]]:
-        given = self.props.geo_mappings
-        if given:
-            missing = [r for r in regions if not given.get(r)]
-            if missing:
-                raise ValueError(f"{self.node.path}: geo_mappings has no codes for regions {missing}")
-            return given
-        out: dict[str, list[str]] = {}
-        taken: set[str] = set()
-        for n, region in enumerate(regions):
-            code = continent(region)
-            if code in taken:
-                raise ValueError(
-                    f"{self.node.path}: geo routing of {logical!r}: regions {regions} share continent "
-                    f"{code}; give geo_mappings (region -> codes such as GEO-EU, DE, FR) or use the "
-                    "latency or failover policy"
-                )
-            taken.add(code)
-            # WORLD already covers the first region's continent; callers elsewhere on it go there.
-            out[region] = ["WORLD"] if n == 0 else [code]
-        return out
+        """Region -> geographic codes of ``logical``'s profile: :func:`~constructs_lib.core.regions.geo_mapping`
+        of ``props.geo`` (checked against Traffic Manager's codes; each code once)."""
+        given = {r: codes for r, codes in (self.props.geo or {}).items() if r in regions}
+        seen: dict[str, str] = {}
+        for region, codes in given.items():
+            for code in codes:
+                problem = geo_code_problem("azure", code)
+                if problem or code in seen:
+                    raise ValueError(
+                        f"{self.node.path}: geo.{region} of {logical!r}: "
+                        f"{problem or f'{code!r} is already answered by {seen[code]}'}"
+                    )
+                seen[code] = region
+        return geo_mapping("azure", regions, given)

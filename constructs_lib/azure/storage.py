@@ -48,6 +48,7 @@ from ..core.acknowledge import Acknowledge
 from ..core.naming import compact_name, short_hash
 from ..core.recovery import Recovery
 from ..core.props import DataStoreProps as _CoreDataStoreProps
+from ..core.regions import AZURE_PAIRS, AZURE_REGIONS
 from ..core.resource import Resource
 from ._common import attr, key_identity, log_workspace, own_key, role_assignment
 from .keys import Key
@@ -80,53 +81,11 @@ DEFAULT_SOFT_DELETE_RETENTION_DAYS = 30
 #: region (there is no SLA); reads from the secondary endpoint (RA-) work without a failover.
 GEO_FAILOVER_RTO_MINUTES = 60
 
-#: Azure region pairs (secondary region of each primary) for the regions that have one. Geo-
-#: redundant storage always replicates to the paired region; the caller cannot choose another.
-PAIRED_REGIONS: dict[str, str] = {
-    "australiacentral": "australiacentral2",
-    "australiacentral2": "australiacentral",
-    "australiaeast": "australiasoutheast",
-    "australiasoutheast": "australiaeast",
-    "brazilsouth": "southcentralus",
-    "canadacentral": "canadaeast",
-    "canadaeast": "canadacentral",
-    "centralindia": "southindia",
-    "centralus": "eastus2",
-    "eastasia": "southeastasia",
-    "eastus": "westus",
-    "eastus2": "centralus",
-    "francecentral": "francesouth",
-    "francesouth": "francecentral",
-    "germanynorth": "germanywestcentral",
-    "germanywestcentral": "germanynorth",
-    "japaneast": "japanwest",
-    "japanwest": "japaneast",
-    "koreacentral": "koreasouth",
-    "koreasouth": "koreacentral",
-    "northcentralus": "southcentralus",
-    "northeurope": "westeurope",
-    "norwayeast": "norwaywest",
-    "norwaywest": "norwayeast",
-    "southafricanorth": "southafricawest",
-    "southafricawest": "southafricanorth",
-    "southcentralus": "northcentralus",
-    "southeastasia": "eastasia",
-    "southindia": "centralindia",
-    "swedencentral": "swedensouth",
-    "swedensouth": "swedencentral",
-    "switzerlandnorth": "switzerlandwest",
-    "switzerlandwest": "switzerlandnorth",
-    "uaecentral": "uaenorth",
-    "uaenorth": "uaecentral",
-    "uksouth": "ukwest",
-    "ukwest": "uksouth",
-    "westcentralus": "westus2",
-    "westeurope": "northeurope",
-    "westindia": "southindia",
-    "westus": "eastus",
-    "westus2": "westcentralus",
-    "westus3": "eastus",
-}
+#: Azure region pairs (secondary region of each primary) for the regions that have one: the table
+#: of :mod:`constructs_lib.core.regions` (its source is named there). Geo-redundant storage always
+#: replicates to the paired region; the caller cannot choose another, and a region without a pair
+#: (``AZURE_REGIONS[r][1] is None``) has no geo-redundant storage.
+PAIRED_REGIONS: dict[str, str] = AZURE_PAIRS
 
 
 def _region(value: str) -> str:
@@ -216,6 +175,12 @@ class DataStoreProps(_CoreDataStoreProps):
             primary = _region(self.location)
             wanted = _region(self.replication.region)
             paired = PAIRED_REGIONS.get(primary)
+            if paired is None and primary in AZURE_REGIONS:
+                raise ValueError(
+                    f"replication: {self.location!r} has no paired region, and Azure geo-redundant "
+                    "storage (RA-GZRS) replicates only to the pair; remove replication (the account "
+                    "stays zone-redundant)"
+                )
             if paired is not None and wanted != paired:
                 raise ValueError(
                     f"replication.region {self.replication.region!r} is not the paired region of "

@@ -21,7 +21,9 @@ What is created (construct ids in brackets):
   subnet, ``node_public_ip_enabled = false``, ``local_auth_enabled = false``,
   ``ssh_public_access_enabled = false``.
 * With ``spot`` and ``on_demand_fallback``: a second, Dedicated cluster [Pool-<name>-od] named
-  ``<name>-od`` with min 0 and at most ``on_demand_max_nodes`` (default ``max_nodes``) nodes. Azure ML does not move a job from
+  ``<name>-od`` (cut to 16 characters; two long pool names whose cut names clash get a 4-character
+  hash of the pool name before ``-od`` instead: :func:`compute_names`, ``training_fallback_pools``
+  output) with min 0 and at most ``on_demand_max_nodes`` (default ``max_nodes``) nodes. Azure ML does not move a job from
   low-priority to dedicated nodes inside one cluster: submit to ``<name>`` first and retry
   preempted or queued-too-long jobs on ``<name>-od`` (the pipeline's retry step, or
   ``az ml job create --set compute=<name>-od``). It costs nothing while idle (min 0).
@@ -35,13 +37,16 @@ in the CMK-encrypted stores. ``encryption`` therefore creates no key here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
 from ..core import engine
+from ..core.build_props import TrainingPoolSettings
 from ..core.build_props import TrainingProps as _CoreTrainingProps
 from ..core.construct import MlopsConstruct
+from ..core.naming import short_hash
 from ..core.props import EncryptionProps
 from ..core.resource import Resource
 from ._common import attr
@@ -52,6 +57,7 @@ __all__ = [
     "FALLBACK_SUFFIX",
     "Training",
     "TrainingProps",
+    "compute_names",
     "fallback_name",
 ]
 
@@ -65,8 +71,40 @@ _MAX_COMPUTE_NAME = 16  # Azure ML compute names: 2-16 characters
 
 
 def fallback_name(pool: str) -> str:
-    """Name of the Dedicated fallback cluster of ``pool`` (at most 16 characters)."""
+    """Name of the Dedicated fallback cluster of ``pool`` (at most 16 characters), before clashes
+    are resolved (see :func:`compute_names`)."""
     return pool[: _MAX_COMPUTE_NAME - len(FALLBACK_SUFFIX)].rstrip("-") + FALLBACK_SUFFIX
+
+
+def _hashed_fallback_name(pool: str) -> str:
+    """``<pool prefix><4 hex of the pool name>-od``: 16 characters at most, unique per pool name."""
+    digest = short_hash(pool, length=4)
+    keep = _MAX_COMPUTE_NAME - len(FALLBACK_SUFFIX) - len(digest)
+    return pool[:keep].rstrip("-") + digest + FALLBACK_SUFFIX
+
+
+def compute_names(pools: Sequence[TrainingPoolSettings]) -> dict[str, tuple[str, str | None]]:
+    """Pool name -> (cluster name, fallback cluster name or None), all distinct.
+
+    A pool's cluster is named like the pool. A spot pool with fallback gets ``<pool>-od``, cut so
+    that it fits 16 characters; when that name is also another pool's name or another pool's
+    fallback name (two long pool names that differ only after the 13th character), every pool
+    involved gets ``<pool prefix><4 hex of its name>-od`` instead. The result depends only on the
+    pool names, not on their order.
+    """
+    plain = {p.name: fallback_name(p.name) for p in pools if p.spot and p.on_demand_fallback}
+    used = [p.name for p in pools] + list(plain.values())
+    out: dict[str, tuple[str, str | None]] = {}
+    for p in pools:
+        fallback = plain.get(p.name)
+        if fallback is not None and used.count(fallback) > 1:
+            fallback = _hashed_fallback_name(p.name)
+        out[p.name] = (p.name, fallback)
+    names = [n for pair in out.values() for n in pair if n is not None]
+    if len(set(names)) != len(names):  # pragma: no cover - would need a 4-hex collision on top
+        clash = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"pools: compute names {clash} clash; rename a pool")
+    return out
 
 
 class TrainingProps(_CoreTrainingProps):
@@ -88,18 +126,7 @@ class TrainingProps(_CoreTrainingProps):
 
     @model_validator(mode="after")
     def _names(self) -> "TrainingProps":
-        names: dict[str, str] = {}
-        for pool in self.pools:
-            wanted = [pool.name]
-            if pool.spot and pool.on_demand_fallback:
-                wanted.append(fallback_name(pool.name))
-            for n in wanted:
-                if n in names:
-                    raise ValueError(
-                        f"compute name {n!r} of pool {pool.name!r} clashes with pool {names[n]!r} "
-                        f"(fallback clusters are named <pool>{FALLBACK_SUFFIX}); rename a pool"
-                    )
-                names[n] = pool.name
+        compute_names(self.pools)  # distinct cluster names, or a clear error
         return self
 
 
@@ -150,6 +177,7 @@ class Training(MlopsConstruct):
         self.client_id: str = attr(self.resource, "client_id")
         self.pools: dict[str, Resource] = {}
         self.fallback_pools: dict[str, Resource] = {}
+        names = compute_names(props.pools)
         for pool in props.pools:
             size = pool.machine_type or (DEFAULT_GPU_VM_SIZE if pool.gpu else DEFAULT_CPU_VM_SIZE)
             kind = "GPU" if pool.gpu else "CPU"
@@ -160,7 +188,7 @@ class Training(MlopsConstruct):
             )
             if pool.spot and pool.on_demand_fallback:
                 self.fallback_pools[pool.name] = self._cluster(
-                    f"Pool-{pool.name}{FALLBACK_SUFFIX}", fallback_name(pool.name), size, "Dedicated",
+                    f"Pool-{pool.name}{FALLBACK_SUFFIX}", names[pool.name][1] or fallback_name(pool.name), size, "Dedicated",
                     0, pool.fallback_max_nodes, pool.idle_minutes, subnet_id,
                     f"Dedicated fallback of {kind} pool {pool.name}: retry jobs here when low-priority capacity is gone",
                 )

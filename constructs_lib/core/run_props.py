@@ -122,6 +122,29 @@ class RoutingSettings(Model):
     health_check_interval_seconds: Literal[10, 30] = Field(
         default=30, description="Health-check interval (10 costs more). Defaults to 30."
     )
+    geo: dict[str, list[str]] | None = Field(
+        default=None,
+        description=(
+            "policy geo, AWS and Azure: region -> the caller locations it answers, in the provider's "
+            "codes. AWS (Route 53): continents AF AN AS EU NA OC SA, ISO country codes (DE), "
+            "subdivisions (US-CA), * for everyone else. Azure (Traffic Manager): WORLD, GEO-AF "
+            "GEO-AN GEO-AS GEO-AP GEO-EU GEO-ME GEO-NA GEO-SA, ISO country codes, states (US-CA). "
+            "More specific codes win over continents. Each code once. Defaults to None: every "
+            "continent goes to the first region on it (else to the region of the nearest "
+            "continent) and everyone else to the primary; regions named here answer exactly their "
+            "codes and the others share the rest. GCP takes none: Cloud DNS answers from the "
+            "nearest region."
+        ),
+    )
+
+    @field_validator("geo")
+    @classmethod
+    def _geo_codes(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        if value is not None:
+            for region, codes in value.items():
+                if not codes:
+                    raise ValueError(f"{region}: give at least one location code, or leave the region out")
+        return value
 
 
 class RoutingProps(RoutingSettings):

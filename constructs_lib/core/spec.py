@@ -24,6 +24,7 @@ from .build_props import (
     TrackingSettings,
     TrainingSettings,
 )
+from . import regions as _regions
 from .errors import SpecError
 from .props import EncryptionProps, LifecycleProps, Model
 
@@ -43,7 +44,7 @@ _NAME = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
 _REGION = {
     "aws": re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$"),
     "azure": re.compile(r"^[a-z]+[a-z0-9]*$"),
-    "gcp": re.compile(r"^[a-z]+-[a-z]+\d$"),
+    "gcp": re.compile(r"^[a-z]+-[a-z]+\d+$"),
 }
 _REGION_EXAMPLE = {"aws": "us-east-1", "azure": "westeurope", "gcp": "us-central1"}
 
@@ -162,8 +163,27 @@ class StorageSpec(Model):
     replicate: bool | None = Field(
         default=None,
         description=(
-            "Replicate every store to the second region of `regions`. Defaults to None: replicate "
-            "when the spec names a second region. True without a second region is an error."
+            "Replicate every store to `replica_region`. Defaults to None: replicate when `regions` "
+            "names more than one region or `replica_region` is set, and a replica is possible "
+            "(versioning on; Azure: the primary has a paired region; GCP: the primary is in a Cloud "
+            "Storage multi-region). True when no replica is possible is an error; False keeps every "
+            "store in the primary region."
+        ),
+    )
+    replica_region: str | None = Field(
+        default=None,
+        description=(
+            "Region that receives the store replicas, independent of where serving runs (the "
+            "`store_*_recovery` outputs name it). Defaults to None: the cloud's natural choice. "
+            "AWS: the second region of `regions` (S3 replicates to any region; any other AWS region "
+            "may be given). Azure: the primary's paired region, the only place RA-GZRS replicates to "
+            "(any other value is an error naming the pair; a primary without a pair gets zone-"
+            "redundant storage and no cross-region copy). GCP: a region in the primary's Cloud "
+            "Storage multi-region (US, EU, ASIA), since a dual-region bucket needs two of them: the "
+            "second region of `regions` when it qualifies, else the first later one that does, "
+            "else the other half of the primary's predefined dual-region (NAM4, EUR4, ASIA1) or of "
+            "its multi-region's; a primary outside the multi-regions (e.g. europe-west2, "
+            "southamerica-east1) has no cross-region copy."
         ),
     )
 
@@ -196,7 +216,10 @@ class PlatformSpec(Model):
     regions: list[str] = Field(
         min_length=1,
         max_length=4,
-        description="Regions, primary first. A second region receives replicas (and, later, serving).",
+        description=(
+            "Regions, primary first, on any continents. Serving endpoints run in every region; store "
+            "replicas go to `storage.replica_region` (the second region by default on AWS)."
+        ),
     )
     tags: dict[str, str] = Field(
         default_factory=dict,
@@ -339,8 +362,73 @@ class PlatformSpec(Model):
             )
         if self.state and self.cloud != "azure" and (self.state.resource_group or self.state.container != "tfstate"):
             problems.append("state: `container` and `resource_group` are Azure settings; remove them")
-        if self.storage.replicate and len(self.regions) < 2:
-            problems.append("storage.replicate is true but `regions` names one region; add a second region")
+        if all(pattern.match(r) for r in self.regions):
+            problems += self._replication_problems()
+            problems += self._routing_problems()
+        return problems
+
+    def _replication_problems(self) -> list[str]:
+        """`storage.replica_region` / `storage.replicate` against the cloud's replication rules."""
+        s, cloud, primary = self.storage, self.cloud, self.regions[0]
+        explicit = s.replica_region
+        if explicit is not None and not _REGION[cloud].match(explicit):
+            return [f"storage.replica_region: {explicit!r} is not a {cloud} region name (like "
+                    f"{_REGION_EXAMPLE[cloud]!r})"]
+        if explicit is not None and s.replicate is False:
+            return ["storage.replica_region is set but storage.replicate is false; remove one of them"]
+        if explicit is not None:
+            problem = _regions.replica_problem(cloud, primary, explicit)
+            if problem:
+                return [f"storage.replica_region: {problem}"]
+        if s.replicate and not s.versioning:
+            return ["storage.replicate: replication copies object versions and needs storage.versioning: "
+                    "true; turn versioning on or set storage.replicate: false"]
+        if s.replicate and self.replica_region is None:
+            why = {
+                "aws": "`regions` names one region; add a second region or set storage.replica_region",
+                "azure": f"{primary!r} has no paired region, and RA-GZRS replicates only to the pair; "
+                         "choose a primary region with a pair or set storage.replicate: false",
+                "gcp": f"{primary!r} is in no Cloud Storage multi-region, so no dual-region bucket can "
+                       "hold a copy; choose a primary in US, EU or ASIA or set storage.replicate: false",
+            }[cloud]
+            return [f"storage.replica_region: storage.replicate is true but no replica region is possible: {why}"]
+        problems: list[str] = []
+        if cloud == "aws" and self.serving is not None and len(self.regions) > 1 and not s.versioning:
+            problems.append(
+                "storage.versioning: serving in regions "
+                f"{self.regions[1:]} needs the model artifacts in a bucket of each region (SageMaker reads "
+                "models only from its own region), copied there by S3 replication, which needs "
+                "versioning; set storage.versioning: true or serve from one region"
+            )
+        return problems
+
+    def _routing_problems(self) -> list[str]:
+        """`routing.geo`: regions of the spec, codes of the provider, each code once, policy geo."""
+        r = self.routing
+        if r is None or r.geo is None:
+            return []
+        if self.cloud == "gcp":
+            return ["routing.geo: GCP geo routing answers each caller from the nearest region of the "
+                    "spec (Cloud DNS geo policy by region); it takes no mapping, remove routing.geo"]
+        if r.policy != "geo":
+            return [f"routing.geo: only used with routing.policy: geo (policy is {r.policy}); remove it"]
+        problems: list[str] = []
+        seen: dict[str, str] = {}
+        for region, codes in r.geo.items():
+            if region not in self.regions:
+                problems.append(f"routing.geo.{region}: not one of `regions` {self.regions}")
+                continue
+            for code in codes:
+                bad = _regions.geo_code_problem(self.cloud, code)
+                if bad:
+                    problems.append(f"routing.geo.{region}: {bad}")
+                elif code in seen:
+                    problems.append(
+                        f"routing.geo.{region}: {code!r} is already answered by {seen[code]}; give each "
+                        "code to one region"
+                    )
+                else:
+                    seen[code] = region
         return problems
 
     @property
@@ -359,10 +447,15 @@ class PlatformSpec(Model):
 
     @property
     def replica_region(self) -> str | None:
-        """The region that receives replicas, or None when the platform is single-region."""
-        if self.storage.replicate is False or len(self.regions) < 2:
+        """The region that receives store replicas (see `storage.replica_region`), or None: no
+        cross-region copy (replicate false, versioning off, a single-region spec without
+        replica_region or replicate: true, or no possible replica on the cloud)."""
+        s = self.storage
+        if s.replicate is False or not s.versioning:
             return None
-        return self.regions[1]
+        if s.replicate is None and s.replica_region is None and len(self.regions) < 2:
+            return None
+        return _regions.replica_region(self.cloud, self.regions, s.replica_region)
 
     def store_settings(self) -> dict[str, Any]:
         """The storage section as ``DataStoreProps`` keyword arguments (without name and cloud extras)."""

@@ -22,7 +22,10 @@ GCP specifics worth knowing:
   write, unlike the S3 ``aws:SecureTransport`` deny.
 * **Replication** is a *dual-region* bucket: the bucket's location is the multi-region that holds
   both regions (``US``, ``EU``, ``ASIA``) with ``custom_placement_config.data_locations`` =
-  ``[PRIMARY, SECOND]`` and turbo replication (``rpo = "ASYNC_TURBO"``, 15-minute RPO). It is one
+  ``[PRIMARY, SECOND]`` and turbo replication (``rpo = "ASYNC_TURBO"``, 15-minute RPO); both
+  regions must be in that multi-region (:data:`~constructs_lib.core.regions.GCS_MULTI_REGIONS`:
+  London, Zurich, Hong Kong, Jakarta and the regions outside US/EU/ASIA have no dual-region
+  partner, hence no cross-region copy). It is one
   bucket, one name, readable and writable in both regions, with automatic failover, so no replica
   bucket, no replication job and no ``replica_provider`` are needed.
 * **Key location** must match the bucket location: the region for a regional bucket, the
@@ -45,6 +48,7 @@ from ..core import props as core_props
 from ..core.acknowledge import Acknowledge
 from ..core.naming import bucket_name, short_hash
 from ..core.recovery import Recovery
+from ..core.regions import gcs_multi_region, replica_candidates
 from ..core.resource import DataSource, Resource
 from .keys import ENCRYPTER_DECRYPTER_ROLE, Key, KeyProps
 
@@ -89,11 +93,6 @@ _KEY_ID = re.compile(
     r"^projects/[^/]+/locations/(?P<location>[^/]+)/keyRings/[^/]+/cryptoKeys/[^/]+$"
 )
 
-# Multi-region of a region, by prefix; regions listed in _OUTSIDE share the prefix but are not in
-# the multi-region (the EU multi-region holds EU member states only).
-_MULTI_REGIONS: tuple[tuple[str, str], ...] = (("us-", "US"), ("europe-", "EU"), ("asia-", "ASIA"))
-_OUTSIDE: frozenset[str] = frozenset({"europe-west2", "europe-west6"})  # London, Zurich
-
 _MEMBER_PREFIXES: tuple[str, ...] = (
     "serviceAccount:",
     "group:",
@@ -105,15 +104,9 @@ _PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
 
 
 def multi_region_of(region: str) -> str | None:
-    """The Cloud Storage multi-region (``US``, ``EU``, ``ASIA``) holding ``region``, or None."""
-    if region in _OUTSIDE:
-        return None
-    for prefix, multi_region in _MULTI_REGIONS:
-        if region.startswith(prefix):
-            return multi_region
-    return None
-
-
+    """The Cloud Storage multi-region (``US``, ``EU``, ``ASIA``) holding ``region``, or None (the
+    table of :mod:`constructs_lib.core.regions`, which names its source)."""
+    return gcs_multi_region(region)
 
 
 class DataStoreProps(core_props.DataStoreProps):
@@ -194,9 +187,8 @@ class DataStoreProps(core_props.DataStoreProps):
             if primary_mr is None or primary_mr != second_mr:
                 raise ValueError(
                     f"location {self.location!r} and replication.region {second!r} are not in the "
-                    "same Cloud Storage multi-region (US: us-*, EU: europe-* except europe-west2 "
-                    "and europe-west6, ASIA: asia-*): a dual-region bucket needs two regions of "
-                    "one multi-region; choose a second region in the same one"
+                    f"same Cloud Storage multi-region: replication.region can be "
+                    f"{replica_candidates('gcp', self.location)}"
                 )
         key_id = self.encryption.key_id
         if key_id is not None and not key_id.startswith("${"):

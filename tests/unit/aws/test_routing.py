@@ -73,15 +73,64 @@ def test_failover_primary_then_secondary(build) -> None:
     assert built.by_path("aws_route53_record", f"aws/Routing/{REPLICA_REGION}/Record")["failover_routing_policy"] == {"type": "SECONDARY"}
 
 
-def test_geo_needs_distinct_continents_and_adds_a_default(build) -> None:
-    with pytest.raises(ValueError, match="both on continent EU"):
-        build_routing(build, "geo")
-    built, h = build_routing(build, "geo", geo_continents={REPLICA_REGION: "AS"})
-    assert built.by_path("aws_route53_record", f"aws/Routing/{PRIMARY_REGION}/Record")["geolocation_routing_policy"] == {"continent": "EU"}
-    assert built.by_path("aws_route53_record", f"aws/Routing/{REPLICA_REGION}/Record")["geolocation_routing_policy"] == {"continent": "AS"}
+def test_geo_default_covers_every_continent_once(build) -> None:
+    # Both regions are in Europe: the primary answers every continent and the default record;
+    # the second region answers nothing (no record) until routing.geo gives it codes.
+    built, h = build_routing(build, "geo")
+    routing = h["routing"]
+    assert routing.geo == {PRIMARY_REGION: ["AF", "AN", "AS", "EU", "NA", "OC", "SA", "*"], REPLICA_REGION: []}
+    records = built.resources("aws_route53_record").values()
+    locations = [r["geolocation_routing_policy"] for r in records]
+    assert sorted(loc.get("continent", "") for loc in locations if "continent" in loc) == sorted(
+        ["AF", "AN", "AS", "EU", "NA", "OC", "SA"])
+    assert [loc for loc in locations if "country" in loc] == [{"country": "*"}]
+    assert sorted(routing.records) == [PRIMARY_REGION]
+    assert routing.default_record is not None
+    assert built.by_path("aws_route53_record", f"aws/Routing/{PRIMARY_REGION}/Record-EU")["set_identifier"] == f"{PRIMARY_REGION}-EU"
+
+
+def test_geo_override_gives_a_region_its_codes(build) -> None:
+    built, h = build_routing(build, "geo", geo={REPLICA_REGION: ["DE", "AT", "CH"]})
+    assert h["routing"].geo[REPLICA_REGION] == ["DE", "AT", "CH"]
+    de = built.by_path("aws_route53_record", f"aws/Routing/{REPLICA_REGION}/Record-DE")
+    assert de["geolocation_routing_policy"] == {"country": "DE"}
+    assert de["records"] == [f"runtime.sagemaker.{REPLICA_REGION}.amazonaws.com"]
     default = built.by_path("aws_route53_record", f"aws/Routing/{PRIMARY_REGION}/DefaultRecord")
     assert default["geolocation_routing_policy"] == {"country": "*"}
-    assert continent_of("us-west-2") == "NA" and continent_of("ap-southeast-2") == "AS"
+    us_ca = build_routing(build, "geo", geo={REPLICA_REGION: ["US-CA"]})[0]
+    assert us_ca.by_path("aws_route53_record", f"aws/Routing/{REPLICA_REGION}/Record-US-CA")[
+        "geolocation_routing_policy"] == {"country": "US", "subdivision": "CA"}
+    assert continent_of("us-west-2") == "NA" and continent_of("ap-southeast-2") == "OC"
+    assert continent_of("me-central-1") == "AS"  # Route 53 has no Middle East continent
+
+
+def test_failover_chain_over_three_regions(build) -> None:
+    def body(stack, replica):
+        from constructs_lib.core.providers import declare_provider
+
+        third = declare_provider(stack, "aws", alias="us_east_1", region="us-east-1")
+        store = DataStore(stack, "Data", DataStoreProps(name="ml-data", access_logging=False))
+        eps = [
+            Endpoint(stack, "A", EndpointProps(name="churn", region=PRIMARY_REGION), capture_store=store),
+            Endpoint(stack, "B", EndpointProps(name="churn", region=REPLICA_REGION, placeholder_image="r/i:1"),
+                     provider=replica),
+            Endpoint(stack, "C", EndpointProps(name="churn", region="us-east-1", placeholder_image="r/i:1"),
+                     provider=third),
+        ]
+        Routing(stack, "Routing", RoutingProps(name="churn", domain="ml.example.com", policy="failover"),
+                endpoints=eps, us_east_1=third)
+
+    built = build(body)
+    first = built.by_path("aws_route53_record", f"aws/Routing/{PRIMARY_REGION}/Record")
+    assert (first["name"], first["failover_routing_policy"]) == ("churn.ml.example.com", {"type": "PRIMARY"})
+    alias = built.by_path("aws_route53_record", f"aws/Routing/{PRIMARY_REGION}/FailoverNext")
+    assert (alias["name"], alias["failover_routing_policy"]) == ("churn.ml.example.com", {"type": "SECONDARY"})
+    assert alias["alias"]["name"] == "failover1.churn.ml.example.com" and alias["alias"]["evaluate_target_health"] is True
+    second = built.by_path("aws_route53_record", f"aws/Routing/{REPLICA_REGION}/Record")
+    third = built.by_path("aws_route53_record", "aws/Routing/us-east-1/Record")
+    assert (second["name"], second["failover_routing_policy"]) == ("failover1.churn.ml.example.com", {"type": "PRIMARY"})
+    assert (third["name"], third["failover_routing_policy"]) == ("failover1.churn.ml.example.com", {"type": "SECONDARY"})
+    assert validate_stack(built.doc, stack="aws") == []
 
 
 def test_query_logs_and_dnssec_in_us_east_1(latency) -> None:
@@ -107,15 +156,11 @@ def test_recovery_from_health_check_interval(build) -> None:
 def test_errors(build) -> None:
     with pytest.raises(ValidationError, match="domain"):
         RoutingProps(name="churn", domain="not a domain")
-    with pytest.raises(ValidationError, match="continent codes"):
-        RoutingProps(name="churn", domain="ml.example.com", geo_continents={"eu-west-1": "XX"})
-
-    def three_failover(stack, replica):
-        store = DataStore(stack, "D", DataStoreProps(name="ml-data", access_logging=False))
-        eps = [Endpoint(stack, "A", EndpointProps(name="churn", region="eu-west-1"), capture_store=store)]
-        Routing(stack, "R", RoutingProps(name="churn", domain="ml.example.com", policy="failover"), endpoints=eps)
-
-    with pytest.raises(ValueError, match="failover routing has a primary and a secondary"):
-        build(three_failover)
+    with pytest.raises(ValidationError, match="at least one location code"):
+        RoutingProps(name="churn", domain="ml.example.com", geo={"eu-west-1": []})
+    with pytest.raises(ValueError, match="not a Route 53 location"):
+        build_routing(build, "geo", geo={REPLICA_REGION: ["XX"]})
+    with pytest.raises(ValueError, match="already answered by"):
+        build_routing(build, "geo", geo={PRIMARY_REGION: ["EU"], REPLICA_REGION: ["EU"]})
     with pytest.raises(ValueError, match="at least one endpoint"):
         build(lambda stack, replica: Routing(stack, "R", RoutingProps(name="churn", domain="ml.example.com"), endpoints=[]))

@@ -70,16 +70,29 @@ def test_latency_sets_endpoint_locations() -> None:
     assert all("priority" not in e for e in eps)
 
 
-def test_geo_maps_continents_and_refuses_overlap() -> None:
-    b = routing("geo", regions=("westeurope", "eastus"))
+def test_geo_maps_every_region_of_the_world_once() -> None:
+    b = routing("geo", regions=("westeurope", "eastus", "japaneast"))
     assert b.at("azurerm_traffic_manager_profile", "Routing/Resource-churn")["traffic_routing_method"] == "Geographic"
     maps = {e["name"]: e["geo_mappings"] for e in b.of("azurerm_traffic_manager_external_endpoint").values()}
-    assert maps == {"westeurope": ["WORLD"], "eastus": ["GEO-NA"]}
-    with pytest.raises(ValueError, match="share continent GEO-EU"):
-        routing("geo")
-    given = routing("geo", geo_mappings={"westeurope": ["WORLD"], "northeurope": ["IE", "GB"]})
+    assert maps == {
+        "westeurope": ["GEO-AF", "GEO-EU", "GEO-ME", "WORLD"],
+        "eastus": ["GEO-NA", "GEO-SA"],
+        "japaneast": ["GEO-AN", "GEO-AS", "GEO-AP"],
+    }
+    codes = [c for m in maps.values() for c in m]
+    assert len(codes) == len(set(codes)) == 9  # 8 geographic regions + WORLD, each once
+
+
+def test_geo_two_regions_on_one_continent() -> None:
+    # By default the second European region answers nothing and gets no Traffic Manager endpoint.
+    b = routing("geo", regions=("westeurope", "northeurope", "eastus2"))
+    maps = {e["name"]: e["geo_mappings"] for e in b.of("azurerm_traffic_manager_external_endpoint").values()}
+    assert sorted(maps) == ["eastus2", "westeurope"] and b.built.geo["churn"]["northeurope"] == []
+    given = routing("geo", geo={"northeurope": ["IE", "GB"]})
     maps = {e["name"]: e["geo_mappings"] for e in given.of("azurerm_traffic_manager_external_endpoint").values()}
-    assert maps["northeurope"] == ["IE", "GB"]
+    assert maps["northeurope"] == ["IE", "GB"] and "WORLD" in maps["westeurope"]
+    with pytest.raises(ValueError, match="not a Traffic Manager geographic code"):
+        routing("geo", geo={"northeurope": ["EU"]})
 
 
 def test_refuses_private_or_duplicate_endpoints() -> None:

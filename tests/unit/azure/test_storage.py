@@ -280,8 +280,11 @@ def test_replication_region_must_be_the_paired_region() -> None:
         props(replication=ReplicationProps(region="eastus"))
     # Both spellings of a location are understood.
     assert props(location="West Europe", replication=ReplicationProps(region="North Europe")).replication
-    # A region without a known pair is accepted (Azure decides), and so is a token location.
-    assert props(location="italynorth", replication=ReplicationProps(region="anywhere")).replication
+    # A region known to have no pair cannot replicate; a region the table lacks is accepted
+    # (Azure decides), and so is a token location.
+    with pytest.raises(ValidationError, match="'italynorth' has no paired region"):
+        props(location="italynorth", replication=ReplicationProps(region="anywhere"))
+    assert props(location="futureregion", replication=ReplicationProps(region="anywhere")).replication
     token = engine.Token.as_string(engine.TerraformVariable(
         engine.TerraformStack(engine.App(), "v"), "loc", type="string").string_value)
     assert props(location=token, replication=ReplicationProps(region="eastus")).replication

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from constructs_lib.azure import Training, TrainingProps
-from constructs_lib.azure.training import DEFAULT_CPU_VM_SIZE, DEFAULT_GPU_VM_SIZE, fallback_name
+from constructs_lib.azure.training import DEFAULT_CPU_VM_SIZE, DEFAULT_GPU_VM_SIZE, compute_names, fallback_name
 from constructs_lib.core import engine
 from constructs_lib.core.build_props import TrainingPoolSettings
 from constructs_lib.core.build_props import TrainingProps as CoreTrainingProps
@@ -95,8 +95,10 @@ def test_pool_options() -> None:
 def test_errors() -> None:
     with pytest.raises(ValueError, match="network must provide private_subnet_ids"):
         Built(lambda st: Training(st, "T", props(), network=SimpleNamespace(private_subnet_ids=[])))
-    with pytest.raises(ValidationError, match="compute name 'gpu-od' of pool 'gpu-od' clashes with pool 'gpu'"):
-        props(TrainingPoolSettings(name="gpu"), TrainingPoolSettings(name="gpu-od"))
+    # A fallback name that is another pool's name gets a hash of its pool name instead.
+    clash = compute_names([TrainingPoolSettings(name="gpu"), TrainingPoolSettings(name="gpu-od")])
+    assert clash["gpu"][1] != "gpu-od" and clash["gpu"][1].endswith("-od")
+    assert len({n for pair in clash.values() for n in pair if n}) == 4
     with pytest.raises(ValidationError, match="min_nodes \\(5\\) must not exceed max_nodes \\(2\\)"):
         TrainingPoolSettings(name="x1", min_nodes=5, max_nodes=2)
     with pytest.raises(ValidationError, match="take no disk key"):
@@ -106,6 +108,19 @@ def test_errors() -> None:
     with pytest.raises(TypeError, match="resource_group_name, location and workspace_id"):
         Built(lambda st: Training(st, "T", CoreTrainingProps(name="ml-train"), network=NETWORK))
     assert fallback_name("a-very-long-pool") == "a-very-long-p-od" and len(fallback_name("a-very-long-pool")) == 16
+
+
+def test_long_pool_names_get_distinct_fallback_clusters() -> None:
+    # Two 16-character names that differ after the 13th character would both give "gpupoolaaaaaa-od".
+    pools = [TrainingPoolSettings(name="gpupoolaaaaaaaaa", gpu=True), TrainingPoolSettings(name="gpupoolaaaaaaaab")]
+    names = compute_names(pools)
+    fallbacks = [names[p.name][1] for p in pools]
+    assert len(set(fallbacks)) == 2 and all(f and len(f) <= 16 and f.endswith("-od") for f in fallbacks)
+    assert compute_names(list(reversed(pools))) == names  # independent of the order
+    built = Built(lambda st: Training(st, "T", props(*pools), network=NETWORK))
+    clusters = sorted(c["name"] for c in built.of("azurerm_machine_learning_compute_cluster").values())
+    assert clusters == sorted(["gpupoolaaaaaaaaa", "gpupoolaaaaaaaab", *fallbacks])
+    assert compute_names([TrainingPoolSettings(name="cpu")])["cpu"] == ("cpu", "cpu-od")  # short names unchanged
 
 
 @pytest.fixture(scope="module")
