@@ -52,7 +52,7 @@ __all__ = [
     "FeatureStoreProps",
 ]
 
-FEATURE_API_VERSION = ML_API_VERSION
+FEATURE_API_VERSION = "2024-04-01"
 OFFLINE_CONNECTION = "offline-store"
 ONLINE_CONNECTION = "online-store"
 #: Custom role of ``grant_read``: get the feature store, list and show its feature sets and
@@ -70,9 +70,7 @@ FEATURE_READER_ACTIONS = [
 FEATURE_WRITER_ACTIONS = [
     *FEATURE_READER_ACTIONS,
     "Microsoft.MachineLearningServices/workspaces/featuresets/write",
-    "Microsoft.MachineLearningServices/workspaces/featuresets/versions/write",
     "Microsoft.MachineLearningServices/workspaces/featurestoreentities/write",
-    "Microsoft.MachineLearningServices/workspaces/featurestoreentities/versions/write",
 ]
 _TYPES = {"string": "string", "integral": "long", "fractional": "double"}
 
