@@ -25,3 +25,18 @@ def reference_out(tmp_path_factory: pytest.TempPathFactory):
     from constructs_lib.core.synth import synthesize
 
     return synthesize([REFERENCE], outdir=tmp_path_factory.mktemp("reference") / "cdktf.out")
+
+
+@pytest.fixture(scope="session")
+def example_stacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Every example synthesized once per session: ``"<example>/<stack>"`` -> its cdk.tf.json as a dict."""
+    import json
+
+    from constructs_lib.core.synth import synthesize
+
+    docs = {}
+    for example in sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and list(p.glob("*.yaml"))):
+        result = synthesize([example], outdir=tmp_path_factory.mktemp(example.name) / "out")
+        for s in result.stacks:
+            docs[f"{example.name}/{s.name}"] = json.loads((s.directory / "cdk.tf.json").read_text())
+    return docs

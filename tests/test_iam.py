@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from constructs_lib.core.iam_audit import audit_stack
-from constructs_lib.core.synth import synthesize
-
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and list(p.glob("*.yaml")))
 
 
 @pytest.fixture(scope="module")
-def all_stacks(tmp_path_factory) -> dict[str, dict]:
-    docs = {}
-    for example in EXAMPLES:
-        result = synthesize([example], outdir=tmp_path_factory.mktemp(example.name) / "out")
-        for s in result.stacks:
-            docs[f"{example.name}/{s.name}"] = json.loads((s.directory / "cdk.tf.json").read_text())
-    return docs
+def all_stacks(example_stacks) -> dict[str, dict]:
+    return example_stacks  # every example, synthesized once per session (conftest)
 
 
 def test_every_stack_is_least_privilege(all_stacks) -> None:
