@@ -10,7 +10,7 @@ from ..core.naming import short_hash
 from ..core.resource import DataSource, Resource
 
 __all__ = [
-    "PRINCIPAL_TYPES", "attr", "custom_role", "key_identity", "log_workspace", "own_key", "role_assignment",
+    "ML_API_VERSION", "PRINCIPAL_TYPES", "attr", "custom_role", "key_identity", "log_workspace", "own_key", "role_assignment",
 ]
 
 
@@ -22,6 +22,11 @@ def attr(element: Resource | DataSource, attribute: str) -> str:
 
 #: Values Azure accepts for ``principal_type`` of a role assignment.
 PRINCIPAL_TYPES = ("Group", "ServicePrincipal", "User")
+
+#: Api-version of every Azure Machine Learning Resource Manager call the library writes (the
+#: ``azapi`` resources and the Logic App action that submits jobs): the one the bundled REST
+#: definitions describe (``core/schemas/azure-ml-rest.json.gz``), so every body is checked at synth.
+ML_API_VERSION = "2025-12-01"
 
 
 def role_assignment(

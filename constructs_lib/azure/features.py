@@ -37,7 +37,7 @@ from ..core.build_props import FeatureStoreProps as _CoreFeatureStoreProps
 from ..core.construct import MlopsConstruct
 from ..core.naming import bucket_name
 from ..core.resource import Resource
-from ._common import attr, custom_role, role_assignment
+from ._common import ML_API_VERSION, attr, custom_role, role_assignment
 from .storage import DataStore, DataStoreProps
 from .tracking import Workspace, WorkspaceProps
 
@@ -52,7 +52,7 @@ __all__ = [
     "FeatureStoreProps",
 ]
 
-FEATURE_API_VERSION = "2024-04-01"
+FEATURE_API_VERSION = ML_API_VERSION
 OFFLINE_CONNECTION = "offline-store"
 ONLINE_CONNECTION = "online-store"
 #: Custom role of ``grant_read``: get the feature store, list and show its feature sets and
@@ -234,7 +234,8 @@ class FeatureStore(MlopsConstruct):
                 parent_id=attr(entity, "id"),
                 body={"properties": {
                     "description": f"Index of feature group {group.name}",
-                    "indexColumns": [{"columnName": group.record_identifier, "dataType": "string"}],
+                    # The record identifier is a string (REST FeatureDataType values: String, Integer, Long, ...).
+                    "indexColumns": [{"columnName": group.record_identifier, "dataType": "String"}],
                 }},
             )
             self.feature_set_specs[group.name] = {

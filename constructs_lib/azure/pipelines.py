@@ -59,7 +59,7 @@ from ..core.automation_props import PipelineProps as _CorePipelineProps
 from ..core.construct import MlopsConstruct
 from ..core.props import EncryptionProps
 from ..core.resource import Resource
-from ._common import attr, custom_role, role_assignment
+from ._common import ML_API_VERSION, attr, custom_role, role_assignment
 
 if TYPE_CHECKING:
     from .storage import DataStore
@@ -78,9 +78,9 @@ __all__ = [
 ]
 
 #: API version of ``workspaces/schedules`` (GA).
-SCHEDULE_API_VERSION = "2024-04-01"
+SCHEDULE_API_VERSION = ML_API_VERSION
 #: API version of ``workspaces/jobs`` used by triggers that submit a run.
-JOBS_API_VERSION = "2024-04-01"
+JOBS_API_VERSION = ML_API_VERSION
 #: Built-in role of the execution identity, on the workspace only.
 DATA_SCIENTIST_ROLE = "AzureML Data Scientist"
 #: Actions of the custom "pipeline starter" role of :meth:`Pipeline.grant_start`: read the

@@ -17,7 +17,7 @@ Not expressible in Terraform (documented bridges):
   --write-enabled false`` (``immutable_tags_command`` gives the command for a repository).
 
 :class:`ModelRegistry` — an Azure ML registry (``azapi_resource``
-``Microsoft.MachineLearningServices/registries@2024-04-01``: azurerm has no resource for it) with
+``Microsoft.MachineLearningServices/registries@2025-12-01``: azurerm has no resource for it) with
 a system-assigned identity, public network access disabled, and a region entry per location.
 Azure ML has no approval state, so the gate is RBAC (``approval: manual``, the default):
 
@@ -49,7 +49,7 @@ from ..core.construct import MlopsConstruct
 from ..core.naming import bucket_name, compact_name, short_hash
 from ..core.props import EncryptionProps
 from ..core.resource import DataSource, Resource
-from ._common import attr, custom_role, key_identity, own_key, role_assignment
+from ._common import ML_API_VERSION, attr, custom_role, key_identity, own_key, role_assignment
 from .keys import Key
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ ACR_PULL_ROLE = "AcrPull"
 ACR_PUSH_ROLE = "AcrPush"
 #: Built-in role to read and write assets of an Azure ML registry (the approver's role).
 REGISTRY_USER_ROLE = "AzureML Registry User"
-REGISTRY_API_VERSION = "2024-04-01"
+REGISTRY_API_VERSION = ML_API_VERSION
 #: Custom role of ``grant_read`` / ``promotion_targets``: read approved models of the registry.
 REGISTRY_READER_ACTIONS = [
     "Microsoft.MachineLearningServices/registries/read",

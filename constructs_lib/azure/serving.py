@@ -3,7 +3,7 @@ deployment that autoscales, captures a share of its traffic into a CMK-encrypted
 deployed before the first trained model exists.
 
 azurerm has no resource for online endpoints, so they are bridged with ``azapi_resource``
-(``Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2024-04-01`` and
+(``Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2025-12-01`` and
 ``.../onlineEndpoints/deployments``, GA API). The platform creates one :class:`Endpoint` per region
 of the spec; each region has its own Azure ML workspace (workspaces are regional).
 
@@ -11,9 +11,10 @@ Two-phase model deployment
 --------------------------
 
 Phase 1 (``terraform apply``, no model yet): the endpoint, its deployment ``main`` running a
-**placeholder container** (a bring-your-own-container environment, :data:`PLACEHOLDER_IMAGE`, that
-answers the liveness, readiness and scoring routes on ``/``), autoscaling, data capture, alerts
-and routing all exist. Scoring requests reach the placeholder, not a model.
+**placeholder container** (a bring-your-own-container environment, :data:`PLACEHOLDER_IMAGE`, whose
+liveness and readiness routes are ``GET /healthz`` and whose scoring route is ``/score``: a path
+must hold a letter, digit or underscore, so ``/`` is not accepted), autoscaling, data capture,
+alerts and routing all exist. Scoring requests reach the placeholder, not a model.
 
 Phase 2 (the training pipeline, every release): the pipeline registers the model and updates the
 deployment in place — ``az ml online-deployment update`` (or a ``PUT`` of the deployment) with the
@@ -68,7 +69,7 @@ from ..core.props import EncryptionProps
 from ..core.recovery import Recovery
 from ..core.resource import Resource
 from ..core.run_props import EndpointProps as _CoreEndpointProps
-from ._common import attr
+from ._common import ML_API_VERSION, attr
 
 if TYPE_CHECKING:
     from .network import PrivateEndpoints
@@ -80,7 +81,10 @@ __all__ = [
     "DEPLOYMENT_NAME",
     "ENDPOINT_API_VERSION",
     "PIPELINE_OWNED_PROPERTIES",
+    "PLACEHOLDER_HEALTH_PATH",
     "PLACEHOLDER_IMAGE",
+    "PLACEHOLDER_PORT",
+    "SCORING_PATH",
     "Endpoint",
     "EndpointProps",
     "cooldown",
@@ -88,16 +92,21 @@ __all__ = [
 ]
 
 #: GA API version of online endpoints, deployments, environments and data assets.
-ENDPOINT_API_VERSION = "2024-04-01"
+ENDPOINT_API_VERSION = ML_API_VERSION
 #: Instance type of a CPU endpoint without ``machine_type``: 4 vCPU, 14 GiB.
 DEFAULT_CPU_INSTANCE_TYPE = "Standard_DS3_v2"
 #: Instance type of a GPU endpoint without ``machine_type``: 4 vCPU, 1x T4.
 DEFAULT_GPU_INSTANCE_TYPE = "Standard_NC4as_T4_v3"
 #: The one deployment of every endpoint; the pipeline updates its model in place.
 DEPLOYMENT_NAME = "main"
-#: Phase-1 container: Microsoft's public hello-world sample, which answers GET / on port 80.
-PLACEHOLDER_IMAGE = "mcr.microsoft.com/azuredocs/aci-helloworld:latest"
-PLACEHOLDER_PORT = 80
+#: Phase-1 container: Microsoft's public ASP.NET Core sample (dotnet/dotnet-docker
+#: ``samples/aspnetapp``), which listens on port 8080 and answers its health check on ``/healthz``.
+PLACEHOLDER_IMAGE = "mcr.microsoft.com/dotnet/samples:aspnetapp"
+PLACEHOLDER_PORT = 8080
+#: Liveness and readiness route of the placeholder (the sample's ASP.NET Core health check).
+PLACEHOLDER_HEALTH_PATH = "/healthz"
+#: Scoring route of the deployment: ``https://<host>/score`` reaches it.
+SCORING_PATH = "/score"
 #: Deployment properties the pipeline changes and Terraform ignores (``lifecycle.ignore_changes``).
 PIPELINE_OWNED_PROPERTIES = (
     "body.properties.codeConfiguration",
@@ -142,11 +151,20 @@ class EndpointProps(_CoreEndpointProps):
     placeholder_image: str = Field(
         default=PLACEHOLDER_IMAGE,
         description=(
-            "Container served before the first model (phase 1); it must answer GET / on "
-            "`placeholder_port`. Defaults to Microsoft's public hello-world sample image."
+            "Container served before the first model (phase 1); it must answer GET "
+            "`placeholder_health_path` on `placeholder_port` with 200. Defaults to Microsoft's public "
+            "ASP.NET Core sample image (port 8080, health check on /healthz)."
         ),
     )
-    placeholder_port: int = Field(default=PLACEHOLDER_PORT, ge=1, le=65535, description="Port of the placeholder. Defaults to 80.")
+    placeholder_port: int = Field(default=PLACEHOLDER_PORT, ge=1, le=65535, description="Port of the placeholder. Defaults to 8080.")
+    placeholder_health_path: str = Field(
+        default=PLACEHOLDER_HEALTH_PATH,
+        pattern=r"^/.*[A-Za-z0-9_]",
+        description=(
+            "Liveness and readiness route of the placeholder (Azure ML needs a path with a letter, "
+            "digit or underscore; `/` is rejected). Defaults to /healthz."
+        ),
+    )
 
     @field_validator("encryption")
     @classmethod
@@ -256,7 +274,8 @@ class Endpoint(MlopsConstruct):
             parent_id=props.workspace_id,
             body={"properties": {"description": "Served until the pipeline deploys the first model (cdktf-mlops)"}},
         )
-        route = {"path": "/", "port": props.placeholder_port}
+        health = {"path": props.placeholder_health_path, "port": props.placeholder_port}
+        scoring = {"path": SCORING_PATH, "port": props.placeholder_port}
         env_version = Resource(
             self,
             "PlaceholderEnvVersion",
@@ -269,7 +288,7 @@ class Endpoint(MlopsConstruct):
                 "properties": {
                     "image": props.placeholder_image,
                     "osType": "Linux",
-                    "inferenceConfig": {"livenessRoute": route, "readinessRoute": route, "scoringRoute": route},
+                    "inferenceConfig": {"livenessRoute": health, "readinessRoute": health, "scoringRoute": scoring},
                 }
             },
         )

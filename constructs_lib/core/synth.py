@@ -24,7 +24,7 @@ from typing import Any
 
 from . import engine
 from .errors import SchemaValidationError, SynthError
-from . import google_rest
+from . import azapi_schema, google_rest
 from .schema import schemas_for, validate_stack
 from .tags import gcp_labels
 
@@ -118,11 +118,33 @@ def _apply_tags(doc: dict[str, Any], registry: Mapping[str, Mapping[str, str]]) 
         for body in instances.values():
             path = _path(body)
             tags = _inherited(path, registry) if path else {}
+            if tf_type == "azapi_resource":
+                _tag_azapi(body, tags)
+                continue
             own = body.get(arg) or {}
             if not tags or not isinstance(own, Mapping):  # a token: the resource chose its tags
                 continue
             merged = {**tags, **own}
             body[arg] = gcp_labels(merged) if arg == "labels" else dict(sorted(merged.items()))
+
+
+def _tag_azapi(block: dict[str, Any], tags: Mapping[str, str]) -> None:
+    """Inherited tags on an ``azapi_resource`` go where its REST body takes them: the ``tags``
+    argument (azapi merges it into the body), ``body.properties.tags`` (Azure ML assets, schedules),
+    or nowhere (types without tags, and types outside the bundled definitions)."""
+    target = azapi_schema.tag_target(block.get("type")) if tags else None
+    if target == "tags":
+        holder, key = block, "tags"
+    elif target == "properties.tags" and isinstance(block.get("body"), dict):
+        holder, key = block["body"].get("properties"), "tags"
+        if holder is None:
+            holder = block["body"]["properties"] = {}
+    else:
+        return
+    own = holder.get(key) or {} if isinstance(holder, dict) else None
+    if not isinstance(own, Mapping):  # a token: the resource chose its tags
+        return
+    holder[key] = dict(sorted({**tags, **own}.items()))
 
 
 def _acknowledgements(doc: Mapping[str, Any], registry: Mapping[str, Mapping[str, str]]) -> dict[str, list[dict[str, str]]]:
@@ -180,6 +202,7 @@ def synth_app(app: Any, *, progress: Progress | None = None, validate_first: boo
             _apply_tags(doc, tags)
             problems.extend(validate_stack(doc, stack=name))
             problems.extend(google_rest.validate_stack(doc, stack=name))
+            problems.extend(azapi_schema.validate_stack(doc, stack=name))
         if problems:
             raise SchemaValidationError(problems)
 

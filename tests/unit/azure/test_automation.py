@@ -218,7 +218,7 @@ def test_each_trigger_identity_can_only_start_the_pipeline(full: Built) -> None:
             "type": "ManagedServiceIdentity", "identity": identity_id, "audience": "https://management.azure.com/"}
         assert start["inputs"]["method"] == "PUT"
         assert start["inputs"]["uri"] == (
-            f"https://management.azure.com{full.ws_id}/jobs/@{{guid()}}?api-version=2024-04-01")
+            f"https://management.azure.com{full.ws_id}/jobs/@{{guid()}}?api-version=2025-12-01")
         job = start["inputs"]["body"]["properties"]
         assert job["jobType"] == "Pipeline" and job["tags"]["trigger"] in ("on_new_data", "on_drift")
 

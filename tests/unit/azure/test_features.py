@@ -64,7 +64,7 @@ def test_online_store_is_private_redis_with_entra_auth(online: Built) -> None:
 def test_one_entity_per_group(online: Built) -> None:
     version = online.at("azapi_resource", "Fs/EntityVersion-customer_features")
     assert version["type"].startswith("Microsoft.MachineLearningServices/workspaces/featurestoreEntities/versions@")
-    assert version["body"]["properties"]["indexColumns"] == [{"columnName": "customer_id", "dataType": "string"}]
+    assert version["body"]["properties"]["indexColumns"] == [{"columnName": "customer_id", "dataType": "String"}]
     assert set(online.built.groups) == {"customer_features"}
     assert online.built.feature_set_specs["customer_features"]["features"] == {"ltv": "double", "orders_30d": "long"}
 

@@ -120,7 +120,7 @@ def gated() -> Built:
 
 def test_model_registry_is_a_private_azure_ml_registry(gated: Built) -> None:
     reg = gated.at("azapi_resource", "Models/Resource")
-    assert reg["type"] == "Microsoft.MachineLearningServices/registries@2024-04-01"
+    assert reg["type"] == "Microsoft.MachineLearningServices/registries@2025-12-01"
     assert reg["body"]["properties"]["publicNetworkAccess"] == "Disabled"
     assert [r["location"] for r in reg["body"]["properties"]["regionDetails"]] == ["westeurope", "northeurope"]
     assert reg["identity"] == [{"type": "SystemAssigned"}]

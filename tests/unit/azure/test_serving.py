@@ -44,7 +44,7 @@ def _azapi(built: Built, path: str) -> dict:
 
 def test_endpoint_is_private_with_entra_auth_and_identity(built: Built) -> None:
     ep = _azapi(built, "Ep/Resource")
-    assert ep["type"] == f"{API}/onlineEndpoints@2024-04-01"
+    assert ep["type"] == f"{API}/onlineEndpoints@2025-12-01"
     assert ep["parent_id"] == WORKSPACE_ID and ep["location"] == "westeurope"
     assert ep["body"]["properties"]["authMode"] == "AADToken"
     assert ep["body"]["properties"]["publicNetworkAccess"] == "Disabled"
@@ -74,7 +74,10 @@ def test_deployment_placeholder_path_and_network(built: Built) -> None:
     assert dep["lifecycle"]["ignore_changes"] == sorted(PIPELINE_OWNED_PROPERTIES)
     env = _azapi(built, "Ep/PlaceholderEnvVersion")["body"]["properties"]
     assert env["image"] == PLACEHOLDER_IMAGE
-    assert env["inferenceConfig"]["readinessRoute"] == {"path": "/", "port": 80}
+    # Route paths need a letter, digit or underscore (the REST definition's pattern): not "/".
+    assert env["inferenceConfig"]["livenessRoute"] == {"path": "/healthz", "port": 8080}
+    assert env["inferenceConfig"]["readinessRoute"] == {"path": "/healthz", "port": 8080}
+    assert env["inferenceConfig"]["scoringRoute"] == {"path": "/score", "port": 8080}
     traffic = built.at("azapi_update_resource", "Ep/Traffic")
     assert traffic["body"] == {"properties": {"traffic": {DEPLOYMENT_NAME: 100}}}
     assert traffic["depends_on"] == [built.ref("azapi_resource", "Ep/Deployment", "id").removeprefix("${").removesuffix(".id}")]
