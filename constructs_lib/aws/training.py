@@ -13,9 +13,11 @@ What ``Training`` builds, with every default:
   and to S3 through the gateway endpoint's prefix list (to anywhere on 443 in an existing network
   without a gateway endpoint, whose routing the network's owner controls);
 * a customer-managed key for node disks (new, rotated every ``encryption.rotation_days``, unless
-  ``encryption.key_id``); its policy lets EC2 of this account use it for EBS volumes, which Batch
-  launches through service-linked roles that IAM policies cannot grant. It is not protected from
-  destruction: it encrypts only disks that are deleted with their nodes;
+  ``encryption.key_id``); besides the account's IAM policies, its policy lets exactly the
+  service-linked roles that launch the nodes use it for EBS volumes through EC2: EC2 Auto Scaling
+  and Batch (plus EC2 Spot with spot pools), named by ARN in an ``aws:PrincipalArn`` condition
+  because they may not exist before the first pool (see docs/aws.md, "Permissions"). It is not
+  protected from destruction: it encrypts only disks that are deleted with their nodes;
 * an ECS instance role and instance profile for Batch hosts with the AWS managed *service-role*
   policy ``AmazonEC2ContainerServiceforEC2Role`` (register with ECS, pull images, ship logs; not a
   FullAccess policy);
@@ -86,6 +88,14 @@ DEFAULT_GPU_MACHINE_TYPE = "g5.xlarge"
 DEFAULT_CPU_MACHINE_TYPE = "m6i.xlarge"
 #: Batch retries a job whose host went away (spot reclaim) this many times in all.
 RETRY_ATTEMPTS = 3
+#: Service-linked roles (path/name under ``role/aws-service-role/``) that launch on-demand nodes
+#: and so use the disk key: EC2 Auto Scaling (Batch's groups) and Batch itself.
+ON_DEMAND_LAUNCHER_ROLES = (
+    "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+    "batch.amazonaws.com/AWSServiceRoleForBatch",
+)
+#: With spot pools, also EC2's Spot role (launches and restarts Spot Instances).
+SPOT_LAUNCHER_ROLES = (*ON_DEMAND_LAUNCHER_ROLES, "spot.amazonaws.com/AWSServiceRoleForEC2Spot")
 
 
 class MachineSpec(Model):
@@ -231,26 +241,7 @@ class Training(MlopsConstruct):
             provider=provider,
         )
         if self.key is not None:
-            self.key.add_to_resource_policy(
-                {
-                    "Sid": "EbsVolumesOfThisAccountThroughEc2",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": [
-                        "kms:CreateGrant",
-                        "kms:Decrypt",
-                        "kms:DescribeKey",
-                        "kms:GenerateDataKeyWithoutPlaintext",
-                        "kms:ReEncryptFrom",
-                        "kms:ReEncryptTo",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"kms:CallerAccount": account},
-                        "StringLike": {"kms:ViaService": "ec2.*.amazonaws.com"},
-                    },
-                }
-            )
+            self._allow_launchers(self.key, account, partition, spot=any(p.spot for p in props.pools))
         self.key_id: str = key_arn
 
         # ---- the one execution identity
@@ -348,6 +339,54 @@ class Training(MlopsConstruct):
             self._pool(pool, specs[machine_type_of(pool)], ref(profile, "arn"), image)
 
     # ------------------------------------------------------------------ parts
+
+    @staticmethod
+    def _allow_launchers(key: Key, account: str, partition: str, *, spot: bool) -> None:
+        """Let the service-linked roles that launch the pools' nodes use the disk key, through EC2 only.
+
+        Batch runs its EC2 and SPOT compute environments (``BEST_FIT_PROGRESSIVE``,
+        ``SPOT_CAPACITY_OPTIMIZED``) as EC2 Auto Scaling groups and may launch instances itself;
+        EC2 launches Spot Instances with its Spot role. Their managed policies cannot grant a
+        customer-managed key: only the key policy can. The roles are named by ARN in an
+        ``aws:PrincipalArn`` condition, not in ``Principal``: KMS rejects a key policy whose
+        ``Principal`` names a role that does not exist yet, and these roles are created by the
+        services on first use, after this key.
+        """
+        roles = [
+            f"arn:{partition}:iam::{account}:role/aws-service-role/{path}"
+            for path in (SPOT_LAUNCHER_ROLES if spot else ON_DEMAND_LAUNCHER_ROLES)
+        ]
+        scoped = {
+            "ArnEquals": {"aws:PrincipalArn": roles},
+            "StringEquals": {"kms:CallerAccount": account},
+            "StringLike": {"kms:ViaService": "ec2.*.amazonaws.com"},
+        }
+        key.add_to_resource_policy(
+            {
+                "Sid": "EbsVolumesOfTheNodeLaunchers",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": [
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                ],
+                "Resource": "*",
+                "Condition": scoped,
+            }
+        )
+        key.add_to_resource_policy(
+            {
+                "Sid": "EbsVolumeGrantsOfTheNodeLaunchers",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {**scoped, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+            }
+        )
 
     def _execution_policy(self, account: str, partition: str, network: Network) -> None:
         arn = f"arn:{partition}"

@@ -101,6 +101,28 @@ def test_launch_template_encrypted_gp3_imdsv2(default) -> None:
     assert lt["metadata_options"]["http_put_response_hop_limit"] == 1
 
 
+def test_disk_key_names_the_roles_that_launch_nodes(default, build) -> None:
+    built, training, _ = default
+    key = statements(built.by_path("aws_kms_key", "aws/Training/Key/Resource"))
+    assert sorted(key) == ["EbsVolumeGrantsOfTheNodeLaunchers", "EbsVolumesOfTheNodeLaunchers", "EnableIamPoliciesOfThisAccount"]
+    assert key["EnableIamPoliciesOfThisAccount"]["Principal"]["AWS"].endswith(":root")
+    use, grants = key["EbsVolumesOfTheNodeLaunchers"], key["EbsVolumeGrantsOfTheNodeLaunchers"]
+    roles = use["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    assert [r.rsplit("/", 1)[-1] for r in roles] == ["AWSServiceRoleForAutoScaling", "AWSServiceRoleForBatch", "AWSServiceRoleForEC2Spot"]
+    assert all(":role/aws-service-role/" in r and "${data.aws_partition." in r for r in roles)
+    for st in (use, grants):
+        assert st["Condition"]["StringLike"] == {"kms:ViaService": "ec2.*.amazonaws.com"}
+        assert st["Condition"]["ArnEquals"]["aws:PrincipalArn"] == roles
+        assert "kms:CallerAccount" in st["Condition"]["StringEquals"]
+    assert "kms:CreateGrant" not in use["Action"] and grants["Action"] == "kms:CreateGrant"
+    assert grants["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+    # without spot pools, EC2 Spot's role is not named
+    on_demand, _, _ = build_training(build, TrainingProps(name="ml-train", pools=[TrainingPoolSettings(name="cpu", spot=False)]))
+    key = statements(on_demand.by_path("aws_kms_key", "aws/Training/Key/Resource"))
+    named = key["EbsVolumesOfTheNodeLaunchers"]["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    assert [r.rsplit("/", 1)[-1] for r in named] == ["AWSServiceRoleForAutoScaling", "AWSServiceRoleForBatch"]
+
+
 def test_one_execution_role_for_sagemaker_and_batch_jobs(default) -> None:
     built, training, _ = default
     roles = {b["name"]: b for b in built.resources("aws_iam_role").values()}
