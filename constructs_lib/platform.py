@@ -5,6 +5,10 @@ cloud's ``platform.build_platform(stack, spec)``, which declares that cloud's pr
 default region and, when the spec names a second region, an aliased ``replica`` provider) and the
 platform's constructs, and — when the spec has pipelines, retraining or airflow — to the cloud's
 ``automation.build_automation(stack, spec)``. Cloud packages are imported only for the cloud a spec uses.
+
+A construct rule or props check that fails while the stack is built is raised as a
+:class:`~.core.errors.SpecError` naming the spec file and the spec field it comes from
+(:mod:`.core.spec_fields`), not as the construct's own error.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ import importlib
 from typing import Any
 
 from .core import engine
+from .core.errors import ConstructError
 from .core.recovery import recovery_output
 from .core.spec import PlatformSpec
+from .core.spec_fields import spec_error
 
 __all__ = ["PlatformStack", "build_stack"]
 
@@ -52,11 +58,14 @@ class PlatformStack(engine.TerraformStack):
         self.monitoring: Any = None
         self.budget: Any = None
         _backend(self, spec)
-        cloud = importlib.import_module(f"constructs_lib.{spec.cloud}.platform")
-        cloud.build_platform(self, spec)
-        if spec.pipelines or spec.retraining or spec.airflow:
-            automation = importlib.import_module(f"constructs_lib.{spec.cloud}.automation")
-            automation.build_automation(self, spec)
+        try:
+            cloud = importlib.import_module(f"constructs_lib.{spec.cloud}.platform")
+            cloud.build_platform(self, spec)
+            if spec.pipelines or spec.retraining or spec.airflow:
+                automation = importlib.import_module(f"constructs_lib.{spec.cloud}.automation")
+                automation.build_automation(self, spec)
+        except ConstructError as err:
+            raise spec_error(spec, err) from None
         for name, store in self.stores.items():
             engine.TerraformOutput(self, f"store_{name}_name", value=store.store_name,
                                    description=f"Name of the {name} store")

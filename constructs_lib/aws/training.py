@@ -216,16 +216,18 @@ class Training(MlopsConstruct):
         if not isinstance(network, Network):
             raise ConstructTypeError(self.node.path, f"network must be a constructs_lib.aws.Network, got {type(network).__name__}")
         specs = {**MACHINE_SPECS, **getattr(props, "machine_specs", {})}
-        for pool in props.pools:
+        for n, pool in enumerate(props.pools):
             mt = machine_type_of(pool)
             if mt not in specs:
                 raise ConstructError(
                     self.node.path,
-                    f"pool {pool.name!r}: machine type {mt!r} is not in MACHINE_SPECS; "
-                    "add it to TrainingProps.machine_specs (vcpus, memory_mib, gpus) or use a known type"
+                    f"pool {pool.name!r}: machine type {mt!r} is not in MACHINE_SPECS; use a known type "
+                    "or add it to TrainingProps.machine_specs (vcpus, memory_mib, gpus)",
+                    prop=f"pools[{n}].machine_type",
                 )
             if pool.gpu and specs[mt].gpus == 0:
-                raise ConstructError(self.node.path, f"pool {pool.name!r} is a GPU pool but {mt!r} has no GPU")
+                raise ConstructError(self.node.path, f"pool {pool.name!r} is a GPU pool but {mt!r} has no GPU",
+                                     prop=f"pools[{n}].machine_type")
         account = _iam.account_id(self, provider)
         partition = _iam.partition(self, provider)
         name = props.name
