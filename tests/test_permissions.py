@@ -321,3 +321,50 @@ def test_a_made_up_permission_in_a_synthesized_test_stack_fails(catalog) -> None
     for made_up, path in [("s3:GetObjekt", "test/Policy"), ("featuresets/versions/read", "test/Role"),
                           ("storage.objects.gett", "test/Custom"), ("roles/storage.objectViewerr", "test/Member")]:
         assert any(made_up in p and p.startswith(path) for p in problems), (made_up, problems)
+
+
+# ---------------------------------------------------------------- the docs' permission tables
+
+_DOCS = {"aws": ROOT / "docs" / "aws.md", "azure": ROOT / "docs" / "azure.md", "gcp": ROOT / "docs" / "gcp.md"}
+_MANAGED_POLICY = re.compile(r"[a-z-]+/[A-Za-z0-9]+")
+
+
+def _permission_cells(path: Path) -> list[list[str]]:
+    """Backticked names of the second column of every table row in the doc's "## Permissions" section."""
+    text = path.read_text(encoding="utf-8")
+    start = text.index("\n## Permissions\n")
+    section = text[start: text.index("\n## ", start + 1)]
+    rows = [line for line in section.splitlines() if line.startswith("|") and not line.startswith("|---")]
+    return [re.findall(r"`([^`]+)`", row.split("|")[2]) for row in rows[1:]]
+
+
+@pytest.mark.parametrize("cloud", sorted(_DOCS))
+def test_the_docs_permission_tables_name_real_permissions(catalog, cloud: str) -> None:
+    """Every permission, role and policy in the second column of a "Permissions" table exists."""
+    aws_prefixes = {a.split(":")[0] for a in catalog.aws_actions}
+    gcp_prefixes = {p.split(".")[0] for p in catalog.gcp_permissions}
+    blocks: dict[str, Any] = {}
+    checked = 0
+    for n, names in enumerate(_permission_cells(_DOCS[cloud])):
+        for i, name in enumerate(names):
+            key = f"row{n}_{i}"
+            aws, gcp = _AWS_ACTION.fullmatch(name), _GCP_PERMISSION.fullmatch(name)
+            if aws and aws.group(1) in aws_prefixes:
+                blocks.setdefault("aws_iam_policy", {})[key] = {"policy": _policy(name)}
+            elif cloud == "aws" and _MANAGED_POLICY.fullmatch(name):
+                blocks.setdefault("aws_iam_role_policy_attachment", {})[key] = {"policy_arn": f"arn:aws:iam::aws:policy/{name}"}
+            elif _AZURE_OP.fullmatch(name):
+                blocks.setdefault("azurerm_role_definition", {})[key] = {"permissions": [{"actions": [name]}]}
+            elif _GCP_ROLE.fullmatch(name):
+                blocks.setdefault("google_project_iam_member", {})[key] = {"role": name}
+            elif gcp and gcp.group(1) in gcp_prefixes:
+                blocks.setdefault("google_project_iam_custom_role", {})[key] = {"role_id": key, "permissions": [name]}
+            elif cloud == "azure":  # the rest of Azure's column: built-in roles and Redis access policies
+                kind = "azurerm_redis_cache_access_policy_assignment" if name.startswith("Data ") else "azurerm_role_assignment"
+                arg = "access_policy_name" if name.startswith("Data ") else "role_definition_name"
+                blocks.setdefault(kind, {})[key] = {arg: name}
+            else:
+                continue
+            checked += 1
+    assert unknown_permissions({"resource": blocks}, catalog) == []
+    assert checked >= 20, f"only {checked} names recognised in {_DOCS[cloud].name}: is the table still there?"
