@@ -27,8 +27,11 @@ Run side wiring (see :func:`_run_side`; each part only when its spec section is 
   network in the primary region, else a serving network (``serving-network-<region>``: private
   subnets, S3 gateway endpoint, flow logs, no interface endpoints; CIDR ``10.<60+i>.0.0/16``).
   Captured data and the placeholder artifact go to the ``data`` / ``artifacts`` stores' bucket of
-  that region (their replica in the second region); a region without a replica gets a
-  ``serving-store-<region>`` store of its own;
+  that region (their replica in the replica region); a region without a replica gets a
+  ``serving-store-<region>`` store of its own, which receives a copy of the model artifacts
+  (``models/`` of the artifacts store) by S3 replication — SageMaker reads model data only from a
+  bucket of the endpoint's region. ``serving_<endpoint>`` names each region's
+  ``model_artifacts_uri``: the pipeline registers a model version there, per region;
 * ``routing``: one :class:`~.routing.Routing` per endpoint over its regional endpoints (one zone,
   created by the first; query logs and the DNSSEC key in us-east-1, through a ``us_east_1``
   provider alias when no region of the spec is us-east-1);
@@ -301,15 +304,31 @@ def _run_side(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: A
             stack.budget = budget
 
 
-def _serving(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: Any) -> dict[str, list[Endpoint]]:
-    """One endpoint per spec endpoint and region; returns endpoint name -> regional endpoints (primary first)."""
-    assert spec.serving is not None
+def _region_providers(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: Any) -> dict[str, Any]:
+    """Region -> its ``aws`` provider: None (the default) for the primary, the ``replica`` alias for
+    the replica region (and for the second region when the stores do not replicate), ``r<i>`` for
+    the i-th spec region otherwise."""
     providers: dict[str, Any] = {spec.primary_region: None}
+    if spec.replica_region:
+        providers[spec.replica_region] = replica
     for i, region in enumerate(spec.regions[1:], start=1):
-        if i == 1:
-            providers[region] = replica or declare_provider(stack, "aws", alias="replica", region=region, **common)
-        else:
-            providers[region] = declare_provider(stack, "aws", alias=f"r{i}", region=region, **common)
+        if region in providers:
+            continue
+        alias = "replica" if i == 1 and replica is None else f"r{i}"
+        providers[region] = declare_provider(stack, "aws", alias=alias, region=region, **common)
+    return providers
+
+
+def _serving(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: Any) -> dict[str, list[Endpoint]]:
+    """One endpoint per spec endpoint and region; returns endpoint name -> regional endpoints (primary first).
+
+    A serving region other than the primary and the replica region gets a serving store of its
+    own (captured data, the placeholder artifact) that receives a copy of the model artifacts
+    (``models/`` of the artifacts store) by S3 replication: SageMaker reads model data only from
+    a bucket of the endpoint's region.
+    """
+    assert spec.serving is not None
+    providers = _region_providers(stack, spec, common, replica)
     stack.region_providers = providers
 
     data = stack.stores.get("data") or next(iter(stack.stores.values()))
@@ -347,6 +366,7 @@ def _serving(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: An
                 ),
                 provider=provider,
             )
+            artifacts.replicate_prefix(MODEL_ARTIFACTS_PREFIX, store, region=region)
             capture_store = artifact_store = store
         for settings in spec.serving.endpoints:
             endpoint = Endpoint(
@@ -374,6 +394,7 @@ def _serving(stack: Any, spec: PlatformSpec, common: dict[str, Any], replica: An
                     "bootstrap_config": e.bootstrap_config_name,
                     "role_arn": e.principal_arn,
                     "capture_uri": e.capture_uri,
+                    "model_artifacts_uri": e.model_artifacts_uri,
                 }
                 for e in regional
             },

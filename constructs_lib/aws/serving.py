@@ -318,6 +318,9 @@ class Endpoint(MlopsConstruct):
             ``aws_sagemaker_endpoint_configuration``; ``bootstrap_config_name`` the config's name.
         scaling_target / scaling_policy: Application Auto Scaling resources (``None`` for serverless).
         capture_uri: S3 URI of captured data, or ``None`` without capture.
+        model_artifacts_uri: ``s3://<artifact bucket of this region>/models/`` (SageMaker reads
+            model data only from its own region: the platform keeps a copy of ``models/`` there),
+            or ``None`` without an artifact store.
         log_group, security_group (``None`` without network), key, key_id.
         vcpus / gpus: cores of the instance type (``None`` when unknown or serverless).
         serverless: True for a serverless variant.
@@ -444,9 +447,12 @@ class Endpoint(MlopsConstruct):
         self.placeholder_image: str = image
 
         self.placeholder_uri: str | None = None
+        #: ``s3://<bucket of this region>/models/``: where this region's model versions are read from.
+        self.model_artifacts_uri: str | None = None
         artifact_object = None
         if artifact_store is not None:
             bucket, bucket_arn, bucket_key = regional_bucket(artifact_store, region)
+            self.model_artifacts_uri = f"s3://{bucket}/{MODEL_ARTIFACTS_PREFIX}"
             statements += [
                 allow(
                     "ReadModelArtifacts",

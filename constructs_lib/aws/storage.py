@@ -205,6 +205,15 @@ class DataStore(MlopsConstruct):
 
         self.replica: Resource | None = None
         self.replica_key: Key | None = None
+        #: region -> the store holding a copy of a prefix of this one (:meth:`replicate_prefix`).
+        self.copies: dict[str, DataStore] = {}
+        #: the ``aws_s3_bucket_replication_configuration`` (None until something replicates).
+        self.replication_config: Resource | None = None
+        self._versioning: Resource = primary["versioning"]
+        self._rules: list[dict[str, Any]] = []
+        self._destinations: list[tuple[str, str, str, str, str]] = []
+        self._replication_role: Resource | None = None
+        self._replication_policy: Resource | None = None
         self.recovery: Recovery = Recovery(rpo_minutes=None, rto_minutes=None, replica_region=None)
         if props.replication is None:
             Acknowledge.of(self.resource).add(
@@ -265,40 +274,128 @@ class DataStore(MlopsConstruct):
         self.replica = replica["bucket"]
         if replica_logs is not None:
             replica_logs.receive_from(site, self.replica, replica_account_id)
-        source_arn = self.store_id
-        replica_arn = ref(self.replica, "arn")
-        role = Resource(
-            self,
-            "ReplicationRole",
-            "aws_iam_role",
-            provider=provider,
-            name=f"{props.name}-s3-replication",
-            description=f"S3 replication of data store {props.name} to {props.replication.region}",
-            max_session_duration=3600,
-            assume_role_policy=policy_document(
-                [
-                    {
-                        "Sid": "S3ReplicationOfThisBucketOnly",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "s3.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                        "Condition": {
-                            "StringEquals": {"aws:SourceAccount": account_id},
-                            "ArnLike": {"aws:SourceArn": source_arn},
-                        },
-                    }
-                ]
-            ),
+        self._add_replication_rule(
+            REPLICATION_RULE_ID,
+            prefix="",
+            destination_arn=ref(self.replica, "arn"),
+            destination_key=self.replica_key.key_id,
+            destination_region=ref(self.replica, "region"),
+            region_name=props.replication.region,
+            depends_on=[primary["versioning"], replica["versioning"]],
+            encrypt_sid="EncryptReplicas",
         )
-        source_region = ref(self.resource, "region")
-        replica_region = ref(self.replica, "region")
-        policy = Resource(
-            self,
-            "ReplicationPolicy",
-            "aws_iam_role_policy",
-            provider=provider,
-            name=f"{props.name}-s3-replication",
-            role=ref(role, "id"),
+        self.recovery = Recovery(
+            rpo_minutes=props.replication.rpo_minutes,
+            rto_minutes=DEFAULT_REPLICA_RTO_MINUTES,
+            replica_region=props.replication.region,
+        )
+
+    def replicate_prefix(self, prefix: str, destination: "DataStore", *, region: str) -> None:
+        """Copy every object under ``prefix`` to ``destination``'s bucket (a store in ``region``),
+        continuously: one more rule of this bucket's replication configuration, with S3 Replication
+        Time Control (15 minutes) and metrics, objects encrypted there with ``destination``'s key,
+        delete markers replicated. The replication role (created on first use) may write into that
+        bucket and encrypt with that key, through S3 only. Both stores need versioning.
+
+        The platform uses it to keep the model artifacts (``models/``) of the artifacts store in a
+        bucket of every serving region: SageMaker reads model data only from its own region.
+        """
+        if not _KEY_PREFIX.match(prefix):
+            raise ValueError(f"{self.node.path}: prefix {prefix!r} must be a key prefix ending in '/' like 'models/'")
+        for store in (self, destination):
+            if not store.props.versioning:
+                raise ValueError(
+                    f"{store.node.path}: replicating {prefix} to {region} needs versioning on both stores; "
+                    "set versioning=True"
+                )
+        partition = _iam.partition(self, self._provider)
+        # The bucket ARN through the destination's versioning resource: the rule waits for it.
+        bucket = ref(destination._versioning, "bucket")
+        self._add_replication_rule(
+            f"{prefix.rstrip('/').replace('/', '-')}-to-{region}",
+            prefix=prefix,
+            destination_arn=f"arn:{partition}:s3:::{bucket}",
+            destination_key=destination.key_id,
+            destination_region=ref(destination.resource, "region"),
+            region_name=region,
+            depends_on=[],
+            encrypt_sid=f"EncryptCopy{_sid_part(region)}",
+        )
+        self.copies[region] = destination
+
+    def _add_replication_rule(
+        self,
+        rule_id: str,
+        *,
+        prefix: str,
+        destination_arn: str,
+        destination_key: str,
+        destination_region: str,
+        region_name: str,
+        depends_on: list[Resource],
+        encrypt_sid: str,
+    ) -> None:
+        """One rule (and destination) more in the bucket's replication configuration; the role,
+        its policy and the configuration are created with the first rule."""
+        self._rules.append(
+            {
+                "id": rule_id,
+                "priority": len(self._rules) + 1,
+                "status": "Enabled",
+                "filter": {"prefix": prefix},
+                "delete_marker_replication": {"status": "Enabled"},
+                "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
+                "destination": {
+                    "bucket": destination_arn,
+                    "storage_class": "STANDARD",
+                    "encryption_configuration": {"replica_kms_key_id": destination_key},
+                    "replication_time": {"status": "Enabled", "time": {"minutes": RTC_MINUTES}},
+                    "metrics": {"status": "Enabled", "event_threshold": {"minutes": RTC_MINUTES}},
+                },
+            }
+        )
+        self._destinations.append((destination_arn, destination_key, destination_region, region_name, encrypt_sid))
+        props, provider = self.props, self._provider
+        account_id = _iam.account_id(self, provider)
+        source_arn = self.store_id
+        regions = ", ".join(d[3] for d in self._destinations)
+        if self._replication_role is None:
+            self._replication_role = Resource(
+                self,
+                "ReplicationRole",
+                "aws_iam_role",
+                provider=provider,
+                name=f"{props.name}-s3-replication",
+                description=f"S3 replication of data store {props.name} to {regions}",
+                max_session_duration=3600,
+                assume_role_policy=policy_document(
+                    [
+                        {
+                            "Sid": "S3ReplicationOfThisBucketOnly",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "s3.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": account_id},
+                                "ArnLike": {"aws:SourceArn": source_arn},
+                            },
+                        }
+                    ]
+                ),
+            )
+            self._replication_policy = Resource(
+                self,
+                "ReplicationPolicy",
+                "aws_iam_role_policy",
+                provider=provider,
+                name=f"{props.name}-s3-replication",
+                role=ref(self._replication_role, "id"),
+            )
+        role, policy = self._replication_role, self._replication_policy
+        assert policy is not None
+        role.set(description=f"S3 replication of data store {props.name} to {regions}")
+        writes = [f"{d[0]}/*" for d in self._destinations]
+        policy.set(
             policy=policy_document(
                 [
                     {
@@ -321,52 +418,29 @@ class DataStore(MlopsConstruct):
                         "Sid": "WriteReplicas",
                         "Effect": "Allow",
                         "Action": ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"],
-                        "Resource": f"{replica_arn}/*",
+                        "Resource": writes[0] if len(writes) == 1 else writes,
                     },
                     _s3_kms_statement(
-                        "DecryptSourceObjects", self.key_id, ["kms:Decrypt"], source_region, source_arn
+                        "DecryptSourceObjects", self.key_id, ["kms:Decrypt"], ref(self.resource, "region"), source_arn
                     ),
-                    _s3_kms_statement(
-                        "EncryptReplicas",
-                        self.replica_key.key_id,
-                        ["kms:Encrypt", "kms:GenerateDataKey"],
-                        replica_region,
-                        replica_arn,
+                    *(
+                        _s3_kms_statement(sid, key, ["kms:Encrypt", "kms:GenerateDataKey"], region, arn)
+                        for arn, key, region, _, sid in self._destinations
                     ),
                 ]
-            ),
+            )
         )
-        Resource(
-            self,
-            "Replication",
-            "aws_s3_bucket_replication_configuration",
-            provider=provider,
-            depends_on=[primary["versioning"], replica["versioning"], policy],
-            bucket=self.store_name,
-            role=ref(role, "arn"),
-            rule=[
-                {
-                    "id": REPLICATION_RULE_ID,
-                    "priority": 1,
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "delete_marker_replication": {"status": "Enabled"},
-                    "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
-                    "destination": {
-                        "bucket": replica_arn,
-                        "storage_class": "STANDARD",
-                        "encryption_configuration": {"replica_kms_key_id": self.replica_key.key_id},
-                        "replication_time": {"status": "Enabled", "time": {"minutes": RTC_MINUTES}},
-                        "metrics": {"status": "Enabled", "event_threshold": {"minutes": RTC_MINUTES}},
-                    },
-                }
-            ],
-        )
-        self.recovery = Recovery(
-            rpo_minutes=props.replication.rpo_minutes,
-            rto_minutes=DEFAULT_REPLICA_RTO_MINUTES,
-            replica_region=props.replication.region,
-        )
+        if self.replication_config is None:
+            self.replication_config = Resource(
+                self,
+                "Replication",
+                "aws_s3_bucket_replication_configuration",
+                provider=provider,
+                depends_on=[*depends_on, policy],
+                bucket=self.store_name,
+                role=ref(role, "arn"),
+            )
+        self.replication_config.set(rule=list(self._rules))
 
     # ------------------------------------------------------------------ grants
 

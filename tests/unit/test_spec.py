@@ -82,6 +82,90 @@ def test_replicate_needs_second_region(tmp_path: Path) -> None:
     assert "storage.replicate" in msg and "second region" in msg
 
 
+AZURE = {"name": "demo-ml", "cloud": "azure", "environment": "dev", "azure": {"resource_group": "rg-ml"}}
+GCP = {"name": "demo-ml", "cloud": "gcp", "environment": "dev", "gcp": {"project": "demo-project"}}
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({**GOOD, "regions": ["eu-west-1", "us-east-1", "ap-northeast-1"]}, "us-east-1"),
+        ({**GOOD, "regions": ["eu-west-1", "us-east-1"], "storage": {"replica_region": "eu-central-1"}}, "eu-central-1"),
+        ({**GOOD, "regions": ["eu-west-1"]}, None),
+        ({**GOOD, "regions": ["eu-west-1"], "storage": {"replica_region": "eu-central-1"}}, "eu-central-1"),
+        ({**GOOD, "storage": {"versioning": False}}, None),  # replicate when possible: not without versions
+        ({**GOOD, "storage": {"replicate": False}}, None),
+        ({**AZURE, "regions": ["westeurope", "eastus2", "japaneast"]}, "northeurope"),
+        ({**AZURE, "regions": ["westeurope"], "storage": {"replicate": True}}, "northeurope"),
+        ({**AZURE, "regions": ["polandcentral", "westeurope"]}, None),  # no paired region
+        ({**GCP, "regions": ["europe-west4", "us-central1", "asia-northeast1"]}, "europe-north1"),
+        ({**GCP, "regions": ["us-east4", "europe-west1", "us-west1"]}, "us-west1"),
+        ({**GCP, "regions": ["europe-west2", "us-central1"]}, None),  # London: no multi-region
+        ({**GCP, "regions": ["europe-west10", "us-central1"]}, "europe-west4"),
+    ],
+)
+def test_replica_region_defaults_per_cloud(data: dict, expected: str | None) -> None:
+    spec = PlatformSpec.model_validate(data)
+    assert spec.replica_region == expected
+    assert spec.store_settings()["replication"] == ({"region": expected} if expected else None)
+
+
+@pytest.mark.parametrize(
+    ("data", "fragments"),
+    [
+        ({**AZURE, "regions": ["westeurope", "eastus2"], "storage": {"replica_region": "eastus2"}},
+         ["storage.replica_region", "'northeurope', the paired region"]),
+        ({**AZURE, "regions": ["polandcentral"], "storage": {"replicate": True}},
+         ["storage.replica_region", "no paired region"]),
+        ({**GCP, "regions": ["europe-west4", "us-central1"], "storage": {"replica_region": "us-central1"}},
+         ["storage.replica_region", "EU multi-region", "europe-north1"]),
+        ({**GCP, "regions": ["southamerica-east1"], "storage": {"replicate": True}},
+         ["storage.replica_region", "no Cloud Storage multi-region"]),
+        ({**GOOD, "storage": {"replica_region": "westeurope"}}, ["storage.replica_region", "not a aws region"]),
+        ({**GOOD, "storage": {"replica_region": "eu-west-1"}}, ["storage.replica_region", "primary region"]),
+        ({**GOOD, "storage": {"replica_region": "us-east-1", "replicate": False}}, ["storage.replicate is false"]),
+        ({**GOOD, "storage": {"replicate": True, "versioning": False}}, ["storage.replicate", "storage.versioning"]),
+        ({**GOOD, "storage": {"versioning": False}, "serving": {"endpoints": [{"name": "churn"}]}},
+         ["storage.versioning", "['eu-central-1']", "SageMaker"]),
+    ],
+)
+def test_replica_region_errors_name_the_field(tmp_path: Path, data: dict, fragments: list[str]) -> None:
+    msg = error_of(tmp_path, data)
+    assert len(msg.splitlines()) == 1, msg
+    for fragment in fragments:
+        assert fragment in msg, msg
+
+
+def test_routing_geo_is_checked_against_the_provider(tmp_path: Path) -> None:
+    serving = {"endpoints": [{"name": "churn"}]}
+    routing = {"policy": "geo", "domain": "ml.example.com"}
+    ok = PlatformSpec.model_validate({**GOOD, "serving": serving,
+                                      "routing": {**routing, "geo": {"eu-central-1": ["DE", "AT"], "eu-west-1": ["*"]}}})
+    assert ok.routing is not None and ok.routing.geo == {"eu-central-1": ["DE", "AT"], "eu-west-1": ["*"]}
+    cases = [
+        ({**GOOD, "routing": {**routing, "geo": {"eu-central-1": ["GEO-EU"]}}}, "not a Route 53 location"),
+        ({**GOOD, "routing": {**routing, "geo": {"us-east-1": ["US"]}}}, "not one of `regions`"),
+        ({**GOOD, "routing": {**routing, "geo": {"eu-west-1": ["DE"], "eu-central-1": ["DE"]}}}, "is already answered by"),
+        ({**GOOD, "routing": {**routing, "policy": "latency", "geo": {"eu-west-1": ["DE"]}}}, "only used with routing.policy: geo"),
+        ({**AZURE, "regions": ["westeurope", "northeurope"], "routing": {**routing, "geo": {"northeurope": ["EU"]}}},
+         "not a Traffic Manager geographic code"),
+        ({**GCP, "regions": ["us-central1", "us-east1"], "routing": {**routing, "geo": {"us-east1": ["US"]}}},
+         "GCP geo routing"),
+        ({**GOOD, "routing": {**routing, "geo": {"eu-west-1": []}}}, "at least one location code"),
+    ]
+    for data, fragment in cases:
+        msg = error_of(tmp_path, {**data, "serving": serving})
+        assert "routing.geo" in msg and fragment in msg, msg
+    azure_ok = PlatformSpec.model_validate({**AZURE, "regions": ["westeurope", "northeurope"], "serving": serving,
+                                            "routing": {**routing, "geo": {"northeurope": ["IE", "GB", "GEO-ME", "US-CA"]}}})
+    assert azure_ok.routing is not None
+
+
+def test_gcp_region_names_with_two_digits(tmp_path: Path) -> None:
+    spec = PlatformSpec.model_validate({**GCP, "regions": ["europe-west10", "europe-west12"]})
+    assert spec.replica_region == "europe-west12"
+
+
 def test_rotation_bounds(tmp_path: Path) -> None:
     msg = error_of(tmp_path, {**GOOD, "storage": {"encryption": {"rotation_days": 10}}})
     assert "storage.encryption.rotation_days" in msg and "90" in msg

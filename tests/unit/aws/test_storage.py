@@ -737,3 +737,64 @@ def test_checkov_finds_nothing_unacknowledged(build, tmp_path) -> None:
         assert any(cid == check_id and (p == scope or p.startswith(scope + "/")) for cid, p in used), (
             f"acknowledgement of {check_id} on {scope} matches no checkov finding"
         )
+
+
+# ------------------------------------------------------------------- prefix copies (serving regions)
+
+
+def test_replicate_prefix_adds_a_rule_and_a_destination(build) -> None:
+    """A prefix copy to a store in another region: one more rule (and destination) of the source's
+    replication configuration, the replication role may write there and use the copy's key."""
+    holder: dict[str, Any] = {}
+
+    def body(stack, replica):
+        from constructs_lib.core.providers import declare_provider
+
+        tokyo = declare_provider(stack, "aws", alias="r2", region="ap-northeast-1")
+        src = DataStore(stack, "Data", replicated(), replica_provider=replica)
+        copy = DataStore(stack, "Tokyo", DataStoreProps(name="ml-serving-tokyo", access_logging=False), provider=tokyo)
+        src.replicate_prefix("models/", copy, region="ap-northeast-1")
+        holder.update(src=src, copy=copy)
+
+    built = build(body)
+    src, copy = holder["src"], holder["copy"]
+    rules = built.by_path("aws_s3_bucket_replication_configuration", "aws/Data/Replication")["rule"]
+    assert [(r["id"], r["priority"], r["filter"]) for r in rules] == [
+        ("replicate-everything", 1, {"prefix": ""}),
+        ("models-to-ap-northeast-1", 2, {"prefix": "models/"}),
+    ]
+    dest = rules[1]["destination"]
+    assert dest["bucket"].endswith(f"{built.ref(copy._versioning, 'bucket')}")  # waits for the copy's versioning
+    assert dest["encryption_configuration"] == {"replica_kms_key_id": built.ref(copy.key.resource, "arn")}
+    assert dest["replication_time"] == {"status": "Enabled", "time": {"minutes": 15}}
+    sids = statements(built.by_path("aws_iam_role_policy", "aws/Data/ReplicationPolicy"))
+    assert sids["WriteReplicas"]["Resource"] == [f"{built.ref(src.replica, 'arn')}/*", f"{dest['bucket']}/*"]
+    assert sids["EncryptCopyApNortheast1"]["Resource"] == built.ref(copy.key.resource, "arn")
+    assert built.by_path("aws_s3_bucket", "aws/Tokyo/Resource")["provider"] == "aws.r2"
+    assert src.copies == {"ap-northeast-1": copy}
+    assert validate_stack(built.doc, stack="aws") == []
+
+
+def test_replicate_prefix_without_dr_replica_creates_the_role(build) -> None:
+    holder: dict[str, Any] = {}
+
+    def body(stack, replica):
+        src = DataStore(stack, "Data", DataStoreProps(name="ml-data", access_logging=False))
+        copy = DataStore(stack, "Copy", DataStoreProps(name="ml-copy", access_logging=False), provider=replica)
+        src.replicate_prefix("models/", copy, region=REPLICA_REGION)
+        holder["src"] = src
+
+    built = build(body)
+    (rule,) = built.by_path("aws_s3_bucket_replication_configuration", "aws/Data/Replication")["rule"]
+    assert rule["id"] == f"models-to-{REPLICA_REGION}" and rule["priority"] == 1
+    role = built.by_path("aws_iam_role", "aws/Data/ReplicationRole")
+    assert role["description"] == f"S3 replication of data store ml-data to {REPLICA_REGION}"
+    assert holder["src"].recovery == Recovery(rpo_minutes=None, rto_minutes=None, replica_region=None)
+
+    def unversioned(stack, replica):
+        src = DataStore(stack, "Data", DataStoreProps(name="ml-data", versioning=False, access_logging=False))
+        copy = DataStore(stack, "Copy", DataStoreProps(name="ml-copy", access_logging=False), provider=replica)
+        src.replicate_prefix("models/", copy, region=REPLICA_REGION)
+
+    with pytest.raises(ValueError, match="needs versioning on both stores"):
+        build(unversioned)
