@@ -70,7 +70,8 @@ class EndpointSettings(Model):
             "serves before the first trained model exists, starting without model data. AWS and "
             "Azure only (a Vertex AI endpoint exists without a model). Defaults to None: the "
             "cloud's built-in placeholder (AWS: a scikit-learn placeholder model answering "
-            "{\"placeholder\": true}; Azure: Microsoft's hello-world sample container)."
+            "{\"placeholder\": true}; Azure: Microsoft's ASP.NET Core sample container; an image of "
+            "your own must answer GET /healthz on port 8080 there)."
         ),
     )
 
