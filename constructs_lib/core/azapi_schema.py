@@ -5,7 +5,7 @@ the Azure REST definition of its ``type@api-version``, which the azapi provider 
 ``terraform plan``. :func:`validate_stack` runs the same kind of check at synth, for every
 ``azapi_resource`` and ``azapi_update_resource`` of a stack (ours and a user's) and for every Logic
 App HTTP action (``azurerm_logic_app_action_custom`` / ``azurerm_logic_app_action_http``) that
-``PUT``\\s or ``PATCH``\\es a Resource Manager URL of a bundled type. One problem per mistake, each
+sends a ``PUT`` or ``PATCH`` to a Resource Manager URL of a bundled type. One problem per mistake, each
 naming the construct path and the JSON path in the body:
 
 * unknown property (with "did you mean"), read-only property set, missing required property;
@@ -275,11 +275,15 @@ class _Walk:
             return
         model = self.version.models[name]
         tolerated: set[str] = set()
+        resolved = {name}
         while "x" in model:
             disc, mapping = model["x"], model["m"]
             chosen = value.get(disc)
             if isinstance(chosen, str) and not self.dynamic(chosen) and _literal(chosen) in mapping:
+                if mapping[_literal(chosen)] in resolved:
+                    break  # a model mapped to itself: nothing more to resolve
                 name = mapping[_literal(chosen)]
+                resolved.add(name)
                 model = self.version.models[name]
                 continue
             if chosen is None and not self.partial:
@@ -325,17 +329,22 @@ class _Walk:
     def _at(trail: str, key: str) -> str:
         return f"{trail}.{key}" if trail else key
 
-    def _all_keys(self, mapping: Mapping[str, str]) -> set[str]:
+    def _all_keys(self, mapping: Mapping[str, str], seen: set[str] | None = None) -> set[str]:
+        """Property names of every sub-model reachable through ``mapping``."""
+        seen = set() if seen is None else seen
         out: set[str] = set()
         for sub in mapping.values():
+            if sub in seen:
+                continue
+            seen.add(sub)
             model = self.version.models[sub]
             out.update(model["p"])
             if "m" in model:
-                out.update(self._all_keys(model["m"]))
+                out.update(self._all_keys(model["m"], seen))
         return out
 
     def _properties_hint(self, name: str, key: str) -> str:
-        if key == "tags" and tag_target_of(self.version, name) == "properties.tags":
+        if key == "tags" and _tag_target_of(self.version, name) == "properties.tags":
             return " (this type keeps tags in body.properties.tags)"
         return ""
 
@@ -412,7 +421,7 @@ def check_body(
     return out
 
 
-def tag_target_of(version: _Version, model: str) -> str | None:
+def _tag_target_of(version: _Version, model: str) -> str | None:
     """Where a body of ``model`` takes tags: ``"tags"``, ``"properties.tags"`` or None."""
     props = version.models[model]["p"]
     if _writable_map(props.get("tags")):
@@ -442,7 +451,7 @@ def tag_target(type_string: Any) -> str | None:
     _, _, data, model, problem = resolve(type_string)
     if problem or data is None or model is None:
         return None
-    return tag_target_of(data, model)
+    return _tag_target_of(data, model)
 
 
 def _where(body: Mapping[str, Any], fallback: str) -> str:
