@@ -141,6 +141,11 @@ _GCP_ROLE = re.compile(r"roles/[A-Za-z0-9_.]+")
 _GCP_PERMISSION = re.compile(r"([a-z]+)\.[a-zA-Z]+\.[a-zA-Z]+")
 
 
+#: Literals of the library that have the shape of a permission but are none (e.g. a condition key
+#: passed as an argument): literal -> why. Empty today.
+NOT_PERMISSIONS: dict[str, str] = {}
+
+
 def _literals() -> list[tuple[str, str]]:
     """(string, file:line) of every string literal of constructs_lib that is not a dict key (condition keys are)."""
     out = []
@@ -170,6 +175,8 @@ def test_permission_literals_of_the_library_exist(catalog) -> None:
     seen: Counter[str] = Counter()
     problems = []
     for text, where in _literals():
+        if text in NOT_PERMISSIONS:
+            continue
         aws, gcp = _AWS_ACTION.fullmatch(text), _GCP_PERMISSION.fullmatch(text)
         if aws and aws.group(1) in aws_prefixes:
             kind = "aws"
@@ -183,7 +190,7 @@ def test_permission_literals_of_the_library_exist(catalog) -> None:
             continue
         seen[kind] += 1
         problems += [f"{where}: {p.split(': ', 1)[1]}" for p in unknown_permissions(doc_of[kind](text), catalog)]
-    assert problems == []
+    assert problems == [], "fix these names, or list a literal that is no permission in NOT_PERMISSIONS"
     assert all(seen[k] > 3 for k in doc_of), f"too few literals recognised, the scan is blind: {dict(seen)}"
 
 
