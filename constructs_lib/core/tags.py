@@ -3,8 +3,11 @@
 ``Tags.of(scope).add("team", "ml")`` tags every resource in ``scope``'s subtree. At synthesis, each
 resource created through ``core.resource.Resource`` whose type has a ``tags`` (AWS, Azure) or
 ``labels`` (GCP) argument in the bundled schema gets the merged tags; values the resource sets
-itself win, nearer scopes win over farther ones. Stacks also set provider ``default_tags`` (AWS) and
-``default_labels`` (GCP); this pass is the backstop for Azure, which has no provider default.
+itself win, nearer scopes win over farther ones. An ``azapi_resource`` gets them where the Azure REST
+definition of its type keeps tags (the ``tags`` argument, or ``body.properties.tags`` for Azure ML
+assets and schedules; none for types without tags or outside the bundled definitions, see
+:mod:`.azapi_schema`). Stacks also set provider ``default_tags`` (AWS) and ``default_labels``
+(GCP); this pass is the backstop for Azure, which has no provider default.
 GCP labels are normalised to label rules (see :func:`gcp_labels`).
 """
 
