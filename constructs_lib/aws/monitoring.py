@@ -530,7 +530,8 @@ class Monitoring(MlopsConstruct):
                 raise ConstructError(
                     self.node.path,
                     f"no Model Monitor analyzer image is known for {region}; set "
-                    "MonitoringProps.analyzer_images or data_quality: false"
+                    "MonitoringProps.analyzer_images or data_quality: false",
+                    prop="data_quality",
                 )
             image = f"{MODEL_MONITOR_ACCOUNTS[region]}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer"
         role = self._dq_principal()

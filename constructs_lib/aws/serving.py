@@ -357,7 +357,8 @@ class Endpoint(MlopsConstruct):
                 raise ConstructError(
                     self.node.path,
                     f"no AWS scikit-learn inference image is known for {region}; set "
-                    "EndpointProps.placeholder_image to an image that starts without model data"
+                    "EndpointProps.placeholder_image to an image that starts without model data",
+                    prop="placeholder_image",
                 )
             if artifact_store is None:
                 raise ConstructError(
