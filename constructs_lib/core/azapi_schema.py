@@ -438,7 +438,6 @@ def _writable_map(spec: list[Any] | None) -> bool:
     return bool(spec) and spec[0] == ["{", "s"] and not spec[1] & 2  # type: ignore[index]
 
 
-@lru_cache(maxsize=256)
 def tag_target(type_string: Any) -> str | None:
     """Where an ``azapi_resource`` of ``type_string`` takes tags.
 
@@ -448,6 +447,11 @@ def tag_target(type_string: Any) -> str | None:
     """
     if not isinstance(type_string, str) or "${" in type_string:
         return None
+    return _cached_tag_target(type_string)
+
+
+@lru_cache(maxsize=256)
+def _cached_tag_target(type_string: str) -> str | None:
     _, _, data, model, problem = resolve(type_string)
     if problem or data is None or model is None:
         return None
