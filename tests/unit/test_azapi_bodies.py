@@ -100,6 +100,17 @@ def test_placeholder_routes_and_index_column(azure_docs) -> None:
     assert entity["indexColumns"] == [{"columnName": "customer_id", "dataType": "String"}]
 
 
+def test_placeholder_health_path_must_satisfy_the_route_pattern() -> None:
+    from constructs_lib.azure.serving import EndpointProps
+    from constructs_lib.core.errors import MlopsError
+
+    with pytest.raises(MlopsError, match="placeholder_health_path"):
+        EndpointProps(name="churn", resource_group_name="rg", location="westeurope", workspace_id=WS,
+                      placeholder_health_path="/")
+    props = EndpointProps(name="churn", resource_group_name="rg", location="westeurope", workspace_id=WS)
+    assert (props.placeholder_health_path, props.placeholder_port) == ("/healthz", 8080)
+
+
 # -- each kind of mistake ---------------------------------------------------------------------------
 
 
