@@ -50,6 +50,7 @@ from pydantic import Field
 
 from ..core import engine
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError, ConstructTypeError
 from ..core.props import KeyProps
 from ..core.recovery import Recovery
 from ..core.regions import continent_of as regions_continent
@@ -123,16 +124,17 @@ class Routing(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         if not endpoints:
-            raise ValueError(f"{self.node.path}: routing needs at least one endpoint")
+            raise ConstructError(self.node.path, "routing needs at least one endpoint")
         if any(not isinstance(e, Endpoint) for e in endpoints):
-            raise TypeError(f"{self.node.path}: endpoints must be constructs_lib.aws.Endpoint objects")
+            raise ConstructTypeError(self.node.path, "endpoints must be constructs_lib.aws.Endpoint objects")
         regions = [e.region for e in endpoints]
         if len(set(regions)) != len(regions):
-            raise ValueError(f"{self.node.path}: one endpoint per region, got regions {regions}")
+            raise ConstructError(self.node.path, f"one endpoint per region, got regions {regions}")
         names = {e.props.name for e in endpoints}
         if len(names) != 1:
-            raise ValueError(
-                f"{self.node.path}: routing serves one logical endpoint in several regions; got names {sorted(names)}"
+            raise ConstructError(
+                self.node.path,
+                f"routing serves one logical endpoint in several regions; got names {sorted(names)}"
             )
         geo: dict[str, list[str]] = {}
         if props.policy == "geo":
@@ -203,8 +205,9 @@ class Routing(MlopsConstruct):
             for code in codes:
                 problem = geo_code_problem("aws", code)
                 if problem or code in seen:
-                    raise ValueError(
-                        f"{self.node.path}: geo.{region}: {problem or f'{code!r} is already answered by {seen[code]}'}"
+                    raise ConstructError(
+                        self.node.path,
+                        f"geo.{region}: {problem or f'{code!r} is already answered by {seen[code]}'}"
                     )
                 seen[code] = region
         return geo_mapping("aws", regions, given)

@@ -54,6 +54,7 @@ from typing import Any
 from ..core import engine
 from ..core.acknowledge import Acknowledge
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.props import DataStoreProps, LifecycleProps
 from ..core.recovery import Recovery
 from ..core.resource import Resource
@@ -144,19 +145,22 @@ class DataStore(MlopsConstruct):
         # checks the props type, keeps props/provider and tags the subtree with props.tags
         super().__init__(scope, id, props, provider=provider)
         if props.name.startswith(_RESERVED_PREFIXES):
-            raise ValueError(
-                f"{self.node.path}: name {props.name!r} starts with a prefix S3 reserves "
+            raise ConstructError(
+                self.node.path,
+                f"name {props.name!r} starts with a prefix S3 reserves "
                 f"({', '.join(_RESERVED_PREFIXES)}); choose another name"
             )
         key_arn = props.encryption.key_id
         if key_arn is not None and not engine.Token.is_unresolved(key_arn) and not _KMS_KEY_ARN.match(key_arn):
-            raise ValueError(
-                f"{self.node.path}: encryption.key_id must be a KMS key ARN "
+            raise ConstructError(
+                self.node.path,
+                "encryption.key_id must be a KMS key ARN "
                 f"(arn:aws:kms:<region>:<account>:key/<id>) so that grants can name it, got {key_arn!r}"
             )
         if props.replication is not None and replica_provider is None:
-            raise ValueError(
-                f"{self.node.path}: replication to {props.replication.region} needs "
+            raise ConstructError(
+                self.node.path,
+                f"replication to {props.replication.region} needs "
                 "replica_provider=<aws provider alias configured for that region>"
             )
 
@@ -301,11 +305,12 @@ class DataStore(MlopsConstruct):
         bucket of every serving region: SageMaker reads model data only from its own region.
         """
         if not _KEY_PREFIX.match(prefix):
-            raise ValueError(f"{self.node.path}: prefix {prefix!r} must be a key prefix ending in '/' like 'models/'")
+            raise ConstructError(self.node.path, f"prefix {prefix!r} must be a key prefix ending in '/' like 'models/'")
         for store in (self, destination):
             if not store.props.versioning:
-                raise ValueError(
-                    f"{store.node.path}: replicating {prefix} to {region} needs versioning on both stores; "
+                raise ConstructError(
+                    store.node.path,
+                    f"replicating {prefix} to {region} needs versioning on both stores; "
                     "set versioning=True"
                 )
         partition = _iam.partition(self, self._provider)
@@ -502,28 +507,31 @@ class DataStore(MlopsConstruct):
         """
         accounts = sorted(set(account_ids))
         if not accounts:
-            raise ValueError(f"{self.node.path}: grant_account_read needs at least one AWS account id")
+            raise ConstructError(self.node.path, "grant_account_read needs at least one AWS account id")
         for account in accounts:
             if not isinstance(account, str) or not _ACCOUNT_ID.match(account):
-                raise ValueError(f"{self.node.path}: {account!r} is not a 12-digit AWS account id")
+                raise ConstructError(self.node.path, f"{account!r} is not a 12-digit AWS account id")
         if not _KEY_PREFIX.match(prefix):
-            raise ValueError(
-                f"{self.node.path}: prefix {prefix!r} must be a key prefix ending in '/' like 'models/' "
+            raise ConstructError(
+                self.node.path,
+                f"prefix {prefix!r} must be a key prefix ending in '/' like 'models/' "
                 "(letters, digits, '.', '_', '-' between slashes; no wildcards)"
             )
         granted = self._account_reads.get(prefix)
         if granted is not None:
             if granted == accounts:
                 return self.bucket_policy
-            raise ValueError(
-                f"{self.node.path}: prefix {prefix!r} is already readable by accounts {granted}; "
+            raise ConstructError(
+                self.node.path,
+                f"prefix {prefix!r} is already readable by accounts {granted}; "
                 "pass every account in one grant_account_read call"
             )
         name = _sid_part(prefix)
         for other in self._account_reads:
             if _sid_part(other) == name:
-                raise ValueError(
-                    f"{self.node.path}: prefixes {other!r} and {prefix!r} give the same statement id; "
+                raise ConstructError(
+                    self.node.path,
+                    f"prefixes {other!r} and {prefix!r} give the same statement id; "
                     "grant one of them only"
                 )
         self._account_reads[prefix] = accounts

@@ -47,6 +47,7 @@ from pydantic import Field, field_validator
 
 from ..core import engine
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.naming import bucket_name, short_hash
 from ..core.recovery import Recovery
 from ..core.regions import continent_of, geo_code_problem, geo_mapping, traffic_manager_code
@@ -137,17 +138,18 @@ class Routing(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         if not endpoints:
-            raise ValueError(f"{self.node.path}: routing needs at least one endpoint")
+            raise ConstructError(self.node.path, "routing needs at least one endpoint")
         groups: dict[str, list[Endpoint]] = {}
         for ep in endpoints:
             group = groups.setdefault(ep.props.name, [])
             if any(other.region == ep.region for other in group):
-                raise ValueError(f"{self.node.path}: two endpoints {ep.props.name!r} in region {ep.region!r}")
+                raise ConstructError(self.node.path, f"two endpoints {ep.props.name!r} in region {ep.region!r}")
             group.append(ep)
         for ep in endpoints:
             if not ep.props.public_network_access:
-                raise ValueError(
-                    f"{self.node.path}: endpoint {ep.node.path} is private (public_network_access: "
+                raise ConstructError(
+                    self.node.path,
+                    f"endpoint {ep.node.path} is private (public_network_access: "
                     "false); Traffic Manager probes and clients come from the internet, so routed "
                     "endpoints need public_network_access=True (Entra ID auth still applies)"
                 )
@@ -240,8 +242,9 @@ class Routing(MlopsConstruct):
             for code in codes:
                 problem = geo_code_problem("azure", code)
                 if problem or code in seen:
-                    raise ValueError(
-                        f"{self.node.path}: geo.{region} of {logical!r}: "
+                    raise ConstructError(
+                        self.node.path,
+                        f"geo.{region} of {logical!r}: "
                         f"{problem or f'{code!r} is already answered by {seen[code]}'}"
                     )
                 seen[code] = region

@@ -45,6 +45,7 @@ from pydantic import Field, field_validator, model_validator
 from ..core import engine
 from ..core.construct import MlopsConstruct
 from ..core.acknowledge import Acknowledge
+from ..core.errors import ConstructError
 from ..core.naming import compact_name, short_hash
 from ..core.recovery import Recovery
 from ..core.props import DataStoreProps as _CoreDataStoreProps
@@ -475,8 +476,9 @@ class DataStore(MlopsConstruct):
         "table") in the network given at construction, with its private DNS zone group. Asking
         twice returns the first endpoint. Blob and dfs endpoints are created with the store."""
         if self._network is None:
-            raise ValueError(
-                f"{self.node.path}: add_private_endpoint needs the store to be created with network="
+            raise ConstructError(
+                self.node.path,
+                "add_private_endpoint needs the store to be created with network="
             )
         if subresource not in self.private_endpoints:
             self.private_endpoints[subresource] = self._network.add_private_endpoint(

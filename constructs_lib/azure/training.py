@@ -46,6 +46,7 @@ from ..core import engine
 from ..core.build_props import TrainingPoolSettings
 from ..core.build_props import TrainingProps as _CoreTrainingProps
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError
 from ..core.naming import short_hash
 from ..core.props import EncryptionProps
 from ..core.resource import Resource
@@ -103,7 +104,7 @@ def compute_names(pools: Sequence[TrainingPoolSettings]) -> dict[str, tuple[str,
     names = [n for pair in out.values() for n in pair if n is not None]
     if len(set(names)) != len(names):  # pragma: no cover - would need a 4-hex collision on top
         clash = sorted({n for n in names if names.count(n) > 1})
-        raise ValueError(f"pools: compute names {clash} clash; rename a pool")
+        raise ConstructError(None, f"pools: compute names {clash} clash; rename a pool")
     return out
 
 
@@ -157,8 +158,9 @@ class Training(MlopsConstruct):
         super().__init__(scope, id, props, provider=provider)
         subnets = list(getattr(network, "private_subnet_ids", None) or [])
         if not subnets:
-            raise ValueError(
-                f"{self.node.path}: network must provide private_subnet_ids (an azure.Network); "
+            raise ConstructError(
+                self.node.path,
+                "network must provide private_subnet_ids (an azure.Network); "
                 "training nodes only run in private subnets"
             )
         subnet_id = subnets[0]

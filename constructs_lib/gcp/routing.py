@@ -51,6 +51,7 @@ from pydantic import Field
 
 from ..core import engine
 from ..core.construct import MlopsConstruct
+from ..core.errors import ConstructError, ConstructTypeError
 from ..core.resource import Resource
 from ..core.run_props import RoutingProps as CoreRoutingProps
 from ..core.tags import gcp_labels
@@ -103,20 +104,21 @@ class Routing(MlopsConstruct):
         super().__init__(scope, id, props, provider=provider)
         endpoints = list(endpoints)
         if not endpoints:
-            raise ValueError(f"{self.node.path}: endpoints is empty; routing needs at least one Endpoint")
+            raise ConstructError(self.node.path, "endpoints is empty; routing needs at least one Endpoint")
         for e in endpoints:
             if not isinstance(e, Endpoint):
-                raise TypeError(f"{self.node.path}: endpoints must be constructs_lib.gcp.Endpoint objects")
+                raise ConstructTypeError(self.node.path, "endpoints must be constructs_lib.gcp.Endpoint objects")
             if e.health_target is None:
-                raise ValueError(
-                    f"{self.node.path}: endpoint {e.node.path} is private (network=...); public "
+                raise ConstructError(
+                    self.node.path,
+                    f"endpoint {e.node.path} is private (network=...); public "
                     "routing needs public endpoints"
                 )
         by_name: dict[str, dict[str, Endpoint]] = {}
         for e in endpoints:
             regions = by_name.setdefault(e.endpoint_name, {})
             if e.region in regions:
-                raise ValueError(f"{self.node.path}: two endpoints named {e.endpoint_name!r} in {e.region}")
+                raise ConstructError(self.node.path, f"two endpoints named {e.endpoint_name!r} in {e.region}")
             regions[e.region] = e
 
         project = props.project

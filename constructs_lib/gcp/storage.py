@@ -46,6 +46,7 @@ from ..core import engine
 from ..core.construct import MlopsConstruct
 from ..core import props as core_props
 from ..core.acknowledge import Acknowledge
+from ..core.errors import ConstructError
 from ..core.naming import bucket_name, short_hash
 from ..core.recovery import Recovery
 from ..core.regions import gcs_multi_region, replica_candidates
@@ -462,8 +463,9 @@ class DataStore(MlopsConstruct):
         _check_principal(self.node.path, principal)
         if id is None:
             if engine.Token.is_unresolved(principal):
-                raise ValueError(
-                    f"{self.node.path}: pass id=... to grant a principal that contains a token "
+                raise ConstructError(
+                    self.node.path,
+                    "pass id=... to grant a principal that contains a token "
                     "(a token's text is not stable, so it cannot name the grant)"
                 )
             suffix = short_hash(principal, length=8)
@@ -555,18 +557,20 @@ def _role_label(role: str) -> str:
 
 def _check_principal(path: str, principal: str) -> None:
     if not isinstance(principal, str) or not principal:
-        raise ValueError(f"{path}: a principal must be a non-empty IAM member string")
+        raise ConstructError(path, "a principal must be a non-empty IAM member string")
     if principal in _PUBLIC_MEMBERS:
-        raise ValueError(
-            f"{path}: {principal!r} would make the data store public; grant a service account, "
+        raise ConstructError(
+            path,
+            f"{principal!r} would make the data store public; grant a service account, "
             "group or user instead"
         )
     if engine.Token.is_unresolved(principal) and principal.startswith("${"):
         return  # a whole-token member (e.g. another resource's ``member`` attribute)
     if not principal.startswith(_MEMBER_PREFIXES) or principal.endswith((":", "//")):
         allowed = ", ".join(repr(p) for p in _MEMBER_PREFIXES)
-        raise ValueError(
-            f"{path}: principal {principal!r} is not an IAM member of a supported kind: it must "
+        raise ConstructError(
+            path,
+            f"principal {principal!r} is not an IAM member of a supported kind: it must "
             f"start with one of {allowed} (e.g. 'serviceAccount:trainer@my-project."
             "iam.gserviceaccount.com'); domains and public members are not granted"
         )
