@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .engine import IConstruct
+from .errors import ConstructError
 
 __all__ = ["Acknowledge", "Acknowledgement"]
 
@@ -45,12 +46,14 @@ class Acknowledge:
         the scan.
         """
         if not _CHECK_ID.match(check_id):
-            raise ValueError(
-                f"{self._scope.node.path}: {check_id!r} is not a checkov check id (like CKV_AWS_144)"
+            raise ConstructError(
+                self._scope.node.path,
+                f"{check_id!r} is not a checkov check id (like CKV_AWS_144)"
             )
         if not reason or not reason.strip():
-            raise ValueError(
-                f"{self._scope.node.path}: acknowledgement of {check_id} needs a reason a security "
+            raise ConstructError(
+                self._scope.node.path,
+                f"acknowledgement of {check_id} needs a reason a security "
                 "reviewer would accept"
             )
         acks: dict[str, str] = getattr(self._scope, _ATTR, None) or {}

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .errors import ConstructError, ConstructTypeError
 from .props import EncryptionProps, Model
 
 __all__ = [
@@ -28,7 +29,7 @@ _CRON = re.compile(r"^\S+( \S+){4}$")
 def cron_fields(expr: str) -> list[str]:
     """The five fields of a standard cron expression (minute hour day-of-month month day-of-week)."""
     if not _CRON.match(expr.strip()):
-        raise ValueError(f"{expr!r} is not a 5-field cron expression like '0 3 * * 1' (minute hour day month weekday)")
+        raise ConstructError(None, f"{expr!r} is not a 5-field cron expression like '0 3 * * 1' (minute hour day month weekday)")
     return expr.split()
 
 
@@ -142,12 +143,14 @@ def check_retraining_inputs(
     ``on_new_data`` watches must be one of ``stores`` (store name -> ``DataStore``).
     """
     if not isinstance(pipeline, pipeline_type):
-        raise TypeError(
-            f"{path}: pipeline must be a {pipeline_type.__module__}.{pipeline_type.__qualname__}, "
+        raise ConstructTypeError(
+            path,
+            f"pipeline must be a {pipeline_type.__module__}.{pipeline_type.__qualname__}, "
             f"got {type(pipeline).__name__}"
         )
     if props.on_new_data is not None and props.on_new_data.store not in stores:
-        raise ValueError(
-            f"{path}: on_new_data.store {props.on_new_data.store!r} is not one of the stores "
+        raise ConstructError(
+            path,
+            f"on_new_data.store {props.on_new_data.store!r} is not one of the stores "
             f"{sorted(stores)}; pass it in `stores` or change on_new_data.store"
         )

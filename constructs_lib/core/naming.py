@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from .errors import ConstructError
+
 __all__ = ["bucket_name", "compact_name", "short_hash"]
 
 
@@ -26,7 +28,7 @@ def bucket_name(*parts: str, max_length: int = 63) -> str:
         suffix = short_hash(raw)
         name = name[: max_length - len(suffix) - 1].rstrip("-") + "-" + suffix
     if len(name) < 3:
-        raise ValueError(f"bucket name {name!r} from {parts!r} is shorter than 3 characters")
+        raise ConstructError(None, f"bucket name {name!r} from {parts!r} is shorter than 3 characters")
     return name
 
 
@@ -41,5 +43,5 @@ def compact_name(*parts: str, max_length: int = 24) -> str:
         suffix = short_hash(raw)
         name = name[: max_length - len(suffix)] + suffix
     if len(name) < 3:
-        raise ValueError(f"name {name!r} from {parts!r} is shorter than 3 characters")
+        raise ConstructError(None, f"name {name!r} from {parts!r} is shorter than 3 characters")
     return name

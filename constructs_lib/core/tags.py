@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 
 from .engine import IConstruct
+from .errors import ConstructError
 
 __all__ = ["Tags", "gcp_label_value", "gcp_labels"]
 
@@ -37,7 +38,7 @@ class Tags:
     def add(self, key: str, value: str) -> None:
         """Tag every taggable resource under the construct with ``key=value``."""
         if not key:
-            raise ValueError(f"{self._scope.node.path}: a tag key cannot be empty")
+            raise ConstructError(self._scope.node.path, "a tag key cannot be empty")
         tags: dict[str, str] = getattr(self._scope, _ATTR, None) or {}
         tags[key] = str(value)
         setattr(self._scope, _ATTR, tags)
@@ -75,7 +76,8 @@ def gcp_labels(tags: Mapping[str, str]) -> dict[str, str]:
         if not k or not k[0].isalpha():
             k = ("l_" + k)[:63]
         if k in out:
-            raise ValueError(
+            raise ConstructError(
+                None,
                 f"tags {origin[k]!r} and {key!r} both become the same GCP label key {k!r}; rename one"
             )
         origin[k] = key
