@@ -362,6 +362,12 @@ class PlatformSpec(Model):
             )
         if self.state and self.cloud != "azure" and (self.state.resource_group or self.state.container != "tfstate"):
             problems.append("state: `container` and `resource_group` are Azure settings; remove them")
+        if self.cloud == "azure" and self.storage.encryption.key_id is not None:
+            problems.append(
+                "storage.encryption.key_id: on Azure a store using an existing key also needs the key's "
+                "Resource Manager id, which a spec cannot give; remove key_id (each store then creates its "
+                "own key) or build the stores with constructs_lib.azure.DataStore (key_resource_id)"
+            )
         if all(pattern.match(r) for r in self.regions):
             problems += self._replication_problems()
             problems += self._routing_problems()

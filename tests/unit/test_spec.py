@@ -306,3 +306,10 @@ def test_spec_remembers_its_file(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
     assert load_spec(path).source == str(path)
     assert PlatformSpec.model_validate(GOOD).source is None
+
+
+def test_azure_spec_cannot_name_an_existing_store_key(tmp_path: Path) -> None:
+    azure = {**GOOD, "cloud": "azure", "regions": ["westeurope"], "azure": {"resource_group": "rg-ml"}}
+    key = "https://kv-ml.vault.azure.net/keys/data/0123456789abcdef0123456789abcdef"
+    msg = error_of(tmp_path, {**azure, "storage": {"encryption": {"key_id": key}}})
+    assert "storage.encryption.key_id: on Azure" in msg and "remove key_id" in msg
