@@ -42,9 +42,26 @@ def _say(console: Console, *parts: Part) -> None:
     console.print(Text.assemble(*parts), highlight=False, soft_wrap=True)
 
 
+#: What a user can cause: the library's errors, and files or folders that cannot be read or written.
+_USER_ERRORS = (MlopsError, OSError)
+
+
 def _fail(exc: Exception) -> None:
-    _say(err, ("error:", "bold red"), " ", str(exc))
+    """Print ``exc`` as one literal ``error:`` message (no traceback) and exit with code 1."""
+    text = str(exc)
+    if isinstance(exc, OSError) and not isinstance(exc, MlopsError):
+        text = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else text
+    _say(err, ("error:", "bold red"), " ", text)
     raise typer.Exit(code=1)
+
+
+def _write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (its folder created); a path that cannot be written is an error message."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    except OSError as exc:
+        _fail(exc)
 
 
 @app.command()
@@ -60,7 +77,7 @@ def synth(
         with err.status(Text("synthesizing")) as status:
             result = synthesize(paths or [Path("examples/reference")], outdir=out_dir, hcl=hcl,
                                 progress=lambda m: status.update(Text(m)))
-    except MlopsError as exc:
+    except _USER_ERRORS as exc:
         _fail(exc)
         return
     table = Table(title=Text(f"{out_dir} ({result.seconds:.1f} s)"))
@@ -83,11 +100,11 @@ def scan(
     try:
         with err.status(Text("running checkov")):
             results = run_scan(out_dir)
-    except MlopsError as exc:
+    except _USER_ERRORS as exc:
         _fail(exc)
         return
     if sarif:
-        sarif.write_text(json.dumps(to_sarif(results, out_dir), indent=2, sort_keys=True) + "\n")
+        _write(sarif, json.dumps(to_sarif(results, out_dir), indent=2, sort_keys=True) + "\n")
     table = Table(title="checkov")
     for col in ("stack", "passed", "failed", "acknowledged", "result"):
         table.add_column(col, justify="left" if col in ("stack", "result") else "right")
@@ -142,7 +159,7 @@ def bootstrap(
             for step in report.steps:
                 colour = {"ok": "green", "created": "cyan", "updated": "yellow"}[step.status]
                 _say(out, "  ", (f"{step.status:<8}", colour), f" {step.setting}")
-    except MlopsError as exc:
+    except _USER_ERRORS as exc:
         _fail(exc)
 
 
@@ -156,7 +173,7 @@ def doctor(
 
     try:
         clouds = sorted({s.cloud for s in _specs(paths)})
-    except MlopsError as exc:
+    except _USER_ERRORS as exc:
         _fail(exc)
         return
     checks = run_checks(clouds, metadata=metadata)
@@ -182,11 +199,10 @@ def ci_github(
 
     try:
         specs = _specs(paths)
-    except MlopsError as exc:
+    except _USER_ERRORS as exc:
         _fail(exc)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(github_workflow(specs, [str(p) for p in (paths or [Path("examples/reference")])]))
+    _write(output, github_workflow(specs, [str(p) for p in (paths or [Path("examples/reference")])]))
     _say(err, f"wrote {output} ({len(specs)} stack(s): {', '.join(s.name for s in specs)})")
 
 
@@ -200,11 +216,11 @@ def inventory(
 
     try:
         text = render(out_dir)
-    except MlopsError as exc:
+    except _USER_ERRORS as exc:
         _fail(exc)
         return
     if output:
-        output.write_text(text)
+        _write(output, text)
         _say(err, f"wrote {output}")
     else:
         sys.stdout.write(text)
@@ -219,7 +235,7 @@ def schema(
 
     text = json.dumps(PlatformSpec.model_json_schema(), indent=2, sort_keys=True) + "\n"
     if output:
-        output.write_text(text)
+        _write(output, text)
         _say(err, f"wrote {output}")
     else:
         sys.stdout.write(text)

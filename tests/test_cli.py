@@ -105,3 +105,13 @@ def test_doctor_hint_prints_intact(monkeypatch) -> None:
     lines = res.output.splitlines()
     assert lines[0] == "ok       node       Node.js 20.0.0"
     assert lines[1] == "missing  gcp        google-auth [not installed]  -> pip install 'cdktf-mlops[ops]'"
+
+
+def test_unwritable_paths_are_one_error_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    res = runner.invoke(app, ["schema", "-o", str(blocker / "schema.json")])
+    assert res.exit_code == 1 and res.output.startswith(f"error: {blocker}")
+    res = runner.invoke(app, ["synth", str(ROOT / "examples/retraining/gcp.yaml"), "--out", str(blocker / "out")])
+    assert res.exit_code == 1 and res.output.startswith(f"error: {blocker}")
+    assert "Traceback" not in res.output and blocker.read_text() == "not a folder"

@@ -542,6 +542,8 @@ def load_spec(path: str | Path) -> PlatformSpec:
         text = p.read_text(encoding="utf-8")
     except OSError as err:
         raise SpecError(f"{p}: cannot read spec ({err.strerror})") from None
+    except UnicodeDecodeError as err:
+        raise SpecError(f"{p}: not UTF-8 text (byte {err.start}); save the spec as UTF-8 YAML") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:

@@ -313,3 +313,10 @@ def test_azure_spec_cannot_name_an_existing_store_key(tmp_path: Path) -> None:
     key = "https://kv-ml.vault.azure.net/keys/data/0123456789abcdef0123456789abcdef"
     msg = error_of(tmp_path, {**azure, "storage": {"encryption": {"key_id": key}}})
     assert "storage.encryption.key_id: on Azure" in msg and "remove key_id" in msg
+
+
+def test_binary_file_is_a_spec_error(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_bytes(b"name: abc\n\xff\xfe")
+    with pytest.raises(SpecError, match=r"spec.yaml: not UTF-8 text \(byte 10\)"):
+        load_spec(path)
