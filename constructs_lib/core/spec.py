@@ -362,6 +362,12 @@ class PlatformSpec(Model):
             )
         if self.state and self.cloud != "azure" and (self.state.resource_group or self.state.container != "tfstate"):
             problems.append("state: `container` and `resource_group` are Azure settings; remove them")
+        if self.cloud == "gcp" and self.network is not None and self.network.existing is not None:
+            problems.append(
+                "network.existing: on GCP an existing network also needs a private /28 for the GKE control "
+                "plane that overlaps none of its subnets, which a spec cannot give; remove existing (a "
+                "network is created) or build the network with constructs_lib.gcp.Network (control_plane_cidr)"
+            )
         if self.cloud == "azure" and self.storage.encryption.key_id is not None:
             problems.append(
                 "storage.encryption.key_id: on Azure a store using an existing key also needs the key's "

@@ -320,3 +320,10 @@ def test_binary_file_is_a_spec_error(tmp_path: Path) -> None:
     path.write_bytes(b"name: abc\n\xff\xfe")
     with pytest.raises(SpecError, match=r"spec.yaml: not UTF-8 text \(byte 10\)"):
         load_spec(path)
+
+
+def test_gcp_spec_cannot_use_an_existing_network(tmp_path: Path) -> None:
+    gcp = {**GOOD, "cloud": "gcp", "regions": ["us-central1"], "gcp": {"project": "demo-project-1"}}
+    existing = {"network_id": "projects/p/global/networks/n", "subnet_ids": ["projects/p/regions/us-central1/subnetworks/s"]}
+    msg = error_of(tmp_path, {**gcp, "network": {"existing": existing}})
+    assert "network.existing: on GCP" in msg and "remove existing" in msg
