@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "ConstructError",
@@ -81,14 +82,22 @@ class PropsError(ConstructError, ValidationError):
     @classmethod
     def of(cls, props_type: type, err: ValidationError, path: str | None = None) -> "PropsError":
         """The ``PropsError`` for ``err``, raised while validating ``props_type``."""
-        line_errors: list[Any] = [
-            {k: v for k, v in e.items() if k in ("type", "loc", "input", "ctx")} for e in err.errors()
-        ]
-        new = cls.from_exception_data(err.title, line_errors)
+        new = cls.from_exception_data(err.title, [_line_error(e) for e in err.errors()])
         new.path = path
         new.props_type = props_type
         new.problems = tuple((f"{props_type.__name__}{_loc(e['loc'])}", _message(e, props_type)) for e in err.errors())
         return new
+
+
+def _line_error(error: Any) -> Any:
+    """One of ``err.errors()`` as pydantic takes it back; a custom error type as a custom error."""
+    entry = {k: v for k, v in error.items() if k in ("type", "loc", "input", "ctx")}
+    try:
+        ValidationError.from_exception_data("check", [entry])
+    except Exception:  # a type pydantic does not know (PydanticCustomError) or a context it wants
+        entry = {"type": PydanticCustomError(str(error["type"]), str(error["msg"])), "loc": error["loc"],
+                 "input": error.get("input")}
+    return entry
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
@@ -100,7 +109,7 @@ def _message(error: Any, props_type: type) -> str:
     """pydantic's message for one problem, with what to change where pydantic does not say it."""
     kind, msg = error["type"], str(error["msg"])
     if kind == "extra_forbidden":
-        return f"{msg}: not a field of {props_type.__name__}; check the spelling"
+        return f"{msg}: unknown field; check the spelling against {props_type.__name__}'s fields"
     if kind == "missing":
         return "required field is missing"
     return msg[len("Value error, ") :] if msg.startswith("Value error, ") else msg

@@ -30,7 +30,8 @@ def test_props_errors_are_the_library_error_one_line_per_field() -> None:
     assert str(err).splitlines() == [
         "DataStoreProps.name: String should have at least 3 characters",
         "DataStoreProps.lifecycle.archive_after_days: Input should be greater than or equal to 1",
-        "DataStoreProps.colour: Extra inputs are not permitted: not a field of DataStoreProps; check the spelling",
+        "DataStoreProps.colour: Extra inputs are not permitted: unknown field; check the spelling against "
+        "DataStoreProps's fields",
     ]
     assert "validation error for" not in str(err)
 
@@ -113,3 +114,20 @@ def test_spec_error_maps_props_and_unknown_constructs(tmp_path: Path) -> None:
     assert str(spec_error(spec, err)) == f"{path}: regions[1]: no zones"
     err = ConstructError("serving-aws/my-extra/thing", "bad", prop="size")
     assert str(spec_error(spec, err)) == f"{path}: serving-aws/my-extra/thing: size: bad"
+
+
+def test_custom_pydantic_errors_convert_too() -> None:
+    from pydantic import field_validator
+    from pydantic_core import PydanticCustomError
+
+    class Custom(Model):
+        a: int = 1
+
+        @field_validator("a")
+        @classmethod
+        def _a(cls, value: int) -> int:
+            raise PydanticCustomError("my_kind", "custom {thing}", {"thing": "problem"})
+
+    with pytest.raises(PropsError) as exc:
+        Custom(a=2)
+    assert str(exc.value) == "Custom.a: custom problem" and exc.value.errors()[0]["type"] == "my_kind"
