@@ -11,7 +11,8 @@ from .core.errors import MlopsError, SchemaValidationError, SpecError, SynthErro
 from .core.props import DataStoreProps, EncryptionProps, LifecycleProps, ReplicationProps
 from .core.resource import DataSource, Provider, Resource
 from .core.spec import PlatformSpec, load_spec
-from .core.synth import synth_app, synthesize
+from .core.synth import synth_app
+from .platform import synthesize
 from .core.tags import Tags
 
 __all__ = [

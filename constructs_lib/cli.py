@@ -71,7 +71,7 @@ def synth(
     hcl: Annotated[bool, typer.Option("--hcl", help="Write HCL (cdk.tf) instead of JSON.")] = False,
 ) -> None:
     """Synthesize one stack per spec, validated against the bundled provider schemas."""
-    from .core.synth import synthesize
+    from .platform import synthesize
 
     try:
         with err.status(Text("synthesizing")) as status:

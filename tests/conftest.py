@@ -22,7 +22,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
 @pytest.fixture(scope="session")
 def reference_out(tmp_path_factory: pytest.TempPathFactory):
     """The reference example synthesized into a temporary folder (a SynthResult)."""
-    from constructs_lib.core.synth import synthesize
+    from constructs_lib.platform import synthesize
 
     return synthesize([REFERENCE], outdir=tmp_path_factory.mktemp("reference") / "cdktf.out")
 
@@ -32,7 +32,7 @@ def example_stacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """Every example synthesized once per session: ``"<example>/<stack>"`` -> its cdk.tf.json as a dict."""
     import json
 
-    from constructs_lib.core.synth import synthesize
+    from constructs_lib.platform import synthesize
 
     docs = {}
     for example in sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and list(p.glob("*.yaml"))):

@@ -14,7 +14,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from constructs_lib.core.errors import SchemaValidationError, SpecError
 from constructs_lib.core.scan import scan
-from constructs_lib.core.synth import synthesize
+from constructs_lib.platform import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and list(p.glob("*.yaml")))
@@ -112,7 +112,7 @@ def test_import_of_one_cloud_loads_no_other() -> None:
 
 def test_no_prebuilt_provider_package_is_loaded(tmp_path: Path) -> None:
     code = (
-        "import sys\nfrom constructs_lib.core.synth import synthesize\n"
+        "import sys\nfrom constructs_lib.platform import synthesize\n"
         f"synthesize(['examples/reference'], outdir={str(tmp_path / 'o')!r})\n"
         "bad = [m for m in sys.modules if m.startswith(('cdktf_cdktf_provider_', 'cdktn_provider_'))]\n"
         "assert not bad, bad\nprint('ok')"
@@ -131,7 +131,7 @@ def test_cdktn_engine_gives_identical_json(tmp_path: Path, reference_out) -> Non
     pytest.importorskip("cdktn", reason="the cdktn extra is not installed (pip install '.[cdktn]')")
     code = (
         "from constructs_lib.core import engine\nassert engine.ENGINE == 'cdktn', engine.ENGINE\n"
-        "from constructs_lib.core.synth import synthesize\n"
+        "from constructs_lib.platform import synthesize\n"
         f"synthesize(['examples/reference'], outdir={str(tmp_path / 'tn')!r})\nprint('ok')"
     )
     proc = _run(code, CDKTF_MLOPS_ENGINE="cdktn")

@@ -34,7 +34,7 @@ def test_reference_stack_exposes_its_constructs(spec_file: Path) -> None:
 
 
 def test_every_recovery_output_of_every_example_has_the_three_keys(tmp_path: Path) -> None:
-    from constructs_lib.core.synth import synthesize
+    from constructs_lib.platform import synthesize
 
     examples = [d for d in sorted((ROOT / "examples").iterdir()) if d.is_dir()]
     result = synthesize(examples, outdir=tmp_path / "out")

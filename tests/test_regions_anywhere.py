@@ -16,7 +16,8 @@ import yaml
 
 from constructs_lib.core import engine, regions
 from constructs_lib.core.spec import PlatformSpec
-from constructs_lib.core.synth import stack_document, synthesize
+from constructs_lib.core.synth import stack_document
+from constructs_lib.platform import synthesize
 from constructs_lib.platform import build_stack
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from constructs_lib.core.spec import load_specs
-from constructs_lib.core.synth import synthesize
+from constructs_lib.platform import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVING_SPECS = [

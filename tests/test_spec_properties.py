@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from constructs_lib.core.errors import MlopsError
 from constructs_lib.core.regions import REGIONS
-from constructs_lib.core.synth import synthesize
+from constructs_lib.platform import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOUDS = ("aws", "azure", "gcp")

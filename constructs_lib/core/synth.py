@@ -6,8 +6,10 @@ Two entry points:
   cdktf app that mixes these constructs with other resources): applies tags, validates every block
   of every stack against the bundled schemas (nothing is written when a block is invalid), runs the
   engine's synth, and writes ``acknowledgements.json`` beside each stack.
-* :func:`synthesize` — loads spec files, builds one stack per spec and synthesizes into a temporary
-  directory that replaces ``outdir`` only on success: a failed synth leaves earlier output untouched.
+* :func:`synthesize_specs` — builds one stack per spec (with the platform layer's ``build_stack``)
+  and synthesizes into a temporary directory that replaces ``outdir`` only on success: a failed
+  synth leaves earlier output untouched. :func:`constructs_lib.platform.synthesize` reads spec files
+  and calls it.
 """
 
 from __future__ import annotations
@@ -17,18 +19,18 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import engine
-from .errors import SchemaValidationError, SynthError
+from .errors import SchemaValidationError
 from . import azapi_schema, google_rest
 from .schema import schemas_for, validate_stack
 from .tags import gcp_labels
 
-__all__ = ["StackResult", "SynthResult", "stack_document", "synth_app", "synthesize"]
+__all__ = ["StackResult", "SynthResult", "stack_document", "synth_app", "synthesize_specs"]
 
 ACK_FILE = "acknowledgements.json"
 _TAG_ARG = {"aws": "tags", "azurerm": "tags", "google": "labels", "azapi": "tags"}
@@ -239,25 +241,24 @@ def synth_app(app: Any, *, progress: Progress | None = None, validate_first: boo
     return results
 
 
-def synthesize(
-    paths: Iterable[str | os.PathLike[str]] = ("examples/reference",),
+def synthesize_specs(
+    specs: Sequence[Any],
+    build: Callable[[Any, Any], Any],
     *,
     outdir: str | os.PathLike[str] = "cdktf.out",
     hcl: bool = False,
     progress: Progress | None = None,
+    started: float | None = None,
 ) -> SynthResult:
-    """Build one stack per spec in ``paths`` and synthesize them into ``outdir`` atomically.
+    """Build one stack per spec with ``build(app, spec)`` and synthesize them into ``outdir`` atomically.
 
     The output is written to a temporary sibling folder and renamed over ``outdir`` only when
-    every stack validated and synthesized; on any error ``outdir`` is left as it was.
+    every stack validated and synthesized; on any error ``outdir`` is left as it was. The platform
+    layer passes its ``build_stack`` (see :func:`constructs_lib.platform.synthesize`): core knows
+    nothing of clouds.
     """
-    from ..platform import build_stack  # local import: keeps core free of cloud packages
-    from .spec import load_specs
-
     say = progress or (lambda _msg: None)
-    start = time.perf_counter()
-    say("reading specs")
-    specs = load_specs(paths)
+    start = time.perf_counter() if started is None else started
     target = Path(outdir)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -265,15 +266,12 @@ def synthesize(
         app = engine.App(outdir=str(tmp))
         for spec in specs:
             say(f"building {spec.name} ({spec.cloud})")
-            build_stack(app, spec)
+            build(app, spec)
         stacks = synth_app(app, progress=say, validate_first=False)
         if hcl:
             say("rendering HCL")
             _to_hcl(tmp)
         _replace(tmp, target)
-    except SynthError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -41,7 +41,7 @@ def spec():
 
 @pytest.fixture(scope="module")
 def deployed(spec, moto_deploy, tmp_path_factory) -> dict[str, Any]:
-    from constructs_lib.core.synth import synthesize
+    from constructs_lib.platform import synthesize
 
     from .conftest import AUTOMATION_MOTO_SERVICES, AUTOMATION_MOTO_TYPES, MOTO_SUPPORTED_TYPES, RUN_MOTO_TYPES
 

@@ -17,7 +17,8 @@ from constructs_lib.core import azapi_schema, engine
 from constructs_lib.core.azapi_schema import check_body, resolve, tag_target, validate_stack
 from constructs_lib.core.errors import SchemaValidationError
 from constructs_lib.core.resource import Provider, Resource
-from constructs_lib.core.synth import synth_app, synthesize
+from constructs_lib.core.synth import synth_app
+from constructs_lib.platform import synthesize
 from constructs_lib.core.tags import Tags
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from constructs_lib.core.props import DataStoreProps, Model
 from constructs_lib.core.run_props import BudgetProps
 from constructs_lib.core.spec import PlatformSpec, load_spec
 from constructs_lib.core.spec_fields import spec_error
-from constructs_lib.core.synth import synthesize
+from constructs_lib.platform import synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
 

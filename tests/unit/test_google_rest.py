@@ -14,7 +14,8 @@ from constructs_lib.core import engine
 from constructs_lib.core.errors import SchemaValidationError
 from constructs_lib.core.google_rest import PIPELINE_JOBS_CREATE, check_body, load, validate_stack
 from constructs_lib.core.resource import Provider, Resource
-from constructs_lib.core.synth import synth_app, synthesize
+from constructs_lib.core.synth import synth_app
+from constructs_lib.platform import synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_VERTEX = ROOT.parent / "shared" / "azapi_specs" / "vertex_v1_pipelinejob.json"
