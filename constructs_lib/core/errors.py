@@ -30,11 +30,14 @@ class SynthError(MlopsError):
 
 
 class SchemaValidationError(SynthError):
-    """One or more blocks do not match the bundled provider schema."""
+    """One or more blocks do not match the bundled provider schemas or REST definitions (azapi bodies,
+    Vertex AI calls in Workflows)."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        head = f"{len(problems)} block(s) do not match the provider schema; nothing was written:"
+        head = (
+            f"{len(problems)} problem(s) against the provider schemas and REST definitions; nothing was written:"
+        )
         super().__init__("\n".join([head, *(f"  - {p}" for p in problems)]))
 
 
