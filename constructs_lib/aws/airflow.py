@@ -64,7 +64,7 @@ from ..core.naming import bucket_name
 from ..core.resource import DataSource, Resource
 from . import _iam
 from ._iam import allow, ref
-from ._keys import own_key
+from ._keys import key_arn_of, own_key
 from .keys import Key
 from .network import Network, NetworkProps
 from .storage import DataStore
@@ -196,16 +196,16 @@ class Airflow(MlopsConstruct):
         partition = _iam.partition(self, provider)
 
         # ---- key
-        self.key: Key | None
-        self.key, key_arn = own_key(
+        self.key: Key | None = own_key(
             self,
+            "Key",
             props.encryption,
-            f"{name}-mwaa",
-            f"Encrypts MWAA environment {name} and its logs",
+            name=f"{name}-mwaa",
+            description=f"Encrypts MWAA environment {name} and its logs",
             deletion_protection=False,
             provider=provider,
         )
-        self.key_id: str = key_arn
+        self.key_id: str = key_arn_of(self.key, props.encryption)
         # The DAG bucket's region (the environment's own key ARN would make its key policy depend on itself).
         region = ref(dags_store.resource, "region")
         log_groups = f"arn:{partition}:logs:{region}:{account}:log-group:airflow-{name}-*"

@@ -33,7 +33,7 @@ from ..core.errors import ConstructError, ConstructTypeError
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, allow, grant_id, kms_statement, ref
-from ._keys import own_key
+from ._keys import key_arn_of, own_key
 from .keys import Key
 from .storage import DataStore
 
@@ -108,14 +108,16 @@ class FeatureStore(MlopsConstruct):
         self.key: Key | None = None
         self.key_id: str | None = None
         if props.online:
-            self.key, self.key_id = own_key(
+            self.key = own_key(
                 self,
+                "Key",
                 props.encryption,
-                f"{props.name}-online",
-                f"Encrypts the online feature store of {props.name}",
+                name=f"{props.name}-online",
+                description=f"Encrypts the online feature store of {props.name}",
                 deletion_protection=protect,
                 provider=provider,
             )
+            self.key_id = key_arn_of(self.key, props.encryption)
         self.role: Resource = _iam.service_role(
             self,
             "Role",

@@ -49,7 +49,7 @@ from ..core.errors import ConstructError
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, allow, grant_id, policy_document, ref
-from ._keys import own_key
+from ._keys import key_arn_of, own_key
 from .keys import Key
 
 __all__ = [
@@ -119,16 +119,17 @@ class ContainerRegistry(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         protect = bool(getattr(props, "deletion_protection", True))
-        self.key: Key | None
-        self.key, key_arn = own_key(
+        self.key: Key | None = own_key(
             self,
+            "Key",
             props.encryption,
-            f"{props.name}-images",
-            f"Encrypts the container images of {props.name}",
+            name=f"{props.name}-images",
+            description=f"Encrypts the container images of {props.name}",
             deletion_protection=protect,
             provider=provider,
         )
-        self.key_id: str = key_arn
+        self.key_id: str = key_arn_of(self.key, props.encryption)
+        key_arn = self.key_id
         lifecycle = json.dumps(
             {
                 "rules": [

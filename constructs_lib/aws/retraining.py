@@ -51,7 +51,7 @@ from ..core.props import EncryptionProps
 from ..core.resource import Resource
 from . import _iam
 from ._iam import allow, policy_document, ref, region_of_arn
-from ._keys import own_key
+from ._keys import key_arn_of, own_key
 from .keys import Key
 from .pipelines import Pipeline
 from .storage import DataStore
@@ -258,16 +258,16 @@ class Retraining(MlopsConstruct):
         self._partition = _iam.partition(self, provider)
         self._region = region_of_arn(self, "PipelineArn", pipeline.pipeline_arn)
 
-        self.key: Key | None
-        self.key, key_arn = own_key(
+        self.key: Key | None = own_key(
             self,
+            "Key",
             props.encryption,
-            props.name,
-            f"Encrypts the retraining schedule and dead-letter queue of {props.name}",
+            name=props.name,
+            description=f"Encrypts the retraining schedule and dead-letter queue of {props.name}",
             deletion_protection=False,
             provider=provider,
         )
-        self.key_id: str = key_arn
+        self.key_id: str = key_arn_of(self.key, props.encryption)
 
         self.dead_letter_queue: Resource | None = None
         if data is not None or props.on_drift is not None:

@@ -75,7 +75,7 @@ from ..core.resource import Resource
 from ..core.run_props import EndpointProps as CoreEndpointProps
 from . import _iam
 from ._iam import allow, kms_statement, ref
-from ._keys import own_key
+from ._keys import key_arn_of, own_key
 from .keys import Key
 from .network import Network
 from .registry import MODEL_ARTIFACTS_PREFIX, ContainerRegistry
@@ -383,15 +383,16 @@ class Endpoint(MlopsConstruct):
         # ---- key and log group
         log_group_name = f"/aws/sagemaker/Endpoints/{name}"
         log_group_arn = f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}"
-        self.key: Key | None
-        self.key, key_arn = own_key(
+        self.key: Key | None = own_key(
             self,
+            "Key",
             props.encryption,
-            f"{name}-endpoint",
-            f"Encrypts the volumes and logs of endpoint {name} in {region}",
+            name=f"{name}-endpoint",
+            description=f"Encrypts the volumes and logs of endpoint {name} in {region}",
             deletion_protection=False,
             provider=provider,
         )
+        key_arn = key_arn_of(self.key, props.encryption)
         if self.key is not None:
             self.key.allow_cloudwatch_logs(
                 "CloudWatchLogsOfThisEndpointOnly", region=region, log_group_arn=log_group_arn

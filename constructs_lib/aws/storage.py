@@ -60,7 +60,7 @@ from ..core.recovery import Recovery
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, grant_id, kms_statement, policy_document, ref, role_name
-from ._keys import own_key
+from ._keys import key_arn_of, own_key
 from .keys import Key, KeyProps
 
 __all__ = [
@@ -166,16 +166,17 @@ class DataStore(MlopsConstruct):
 
         account_id = _iam.account_id(self, provider)
 
-        self.key: Key | None
-        self.key, key_arn = own_key(
+        self.key: Key | None = own_key(
             self,
+            "Key",
             props.encryption,
-            props.name,
-            f"Encrypts the objects of data store {props.name}",
+            name=props.name,
+            description=f"Encrypts the objects of data store {props.name}",
             deletion_protection=props.deletion_protection,
             provider=provider,
         )
-        self.key_id: str = key_arn
+        self.key_id: str = key_arn_of(self.key, props.encryption)
+        key_arn = self.key_id
 
         logs: _AccessLogs | None = None
         if props.access_logging:

@@ -40,7 +40,7 @@ from ..core.errors import ConstructTypeError
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, allow, grant_id, kms_statement, ref
-from ._keys import own_key
+from ._keys import key_arn_of, own_key
 from .keys import Key
 from .storage import DataStore
 
@@ -156,14 +156,16 @@ class Tracking(MlopsConstruct):
         self.key: Key | None = None
         key_arn = props.encryption.key_id
         if props.saas_trackers:
-            self.key, key_arn = own_key(
+            self.key = own_key(
                 self,
+                "Key",
                 props.encryption,
-                f"{name}-secrets",
-                f"Encrypts the tracker secrets of {name}",
+                name=f"{name}-secrets",
+                description=f"Encrypts the tracker secrets of {name}",
                 deletion_protection=bool(getattr(props, "deletion_protection", True)),
                 provider=provider,
             )
+            key_arn = key_arn_of(self.key, props.encryption)
         self.key_id: str | None = key_arn
         window = int(getattr(props, "secret_recovery_window_days", 30))
         for tracker in props.saas_trackers:

@@ -71,7 +71,7 @@ from ..core.props import Model
 from ..core.resource import Resource
 from . import _iam
 from ._iam import allow, ref
-from ._keys import own_key
+from ._keys import key_arn_of, own_key
 from .keys import Key
 from .network import Network
 
@@ -233,18 +233,18 @@ class Training(MlopsConstruct):
         name = props.name
 
         # ---- key for node disks
-        self.key: Key | None
-        self.key, key_arn = own_key(
+        self.key: Key | None = own_key(
             self,
+            "Key",
             props.encryption,
-            f"{name}-disks",
-            f"Encrypts the node disks of training compute {name}",
+            name=f"{name}-disks",
+            description=f"Encrypts the node disks of training compute {name}",
             deletion_protection=False,
             provider=provider,
         )
         if self.key is not None:
             self._allow_launchers(self.key, account, partition, spot=any(p.spot for p in props.pools))
-        self.key_id: str = key_arn
+        self.key_id: str = key_arn_of(self.key, props.encryption)
 
         # ---- the one execution identity
         self.principal: Resource = _iam.service_role(
