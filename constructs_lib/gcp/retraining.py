@@ -34,9 +34,9 @@ from pydantic import Field
 
 from ..core import engine
 from ..core.automation_props import RetrainingProps as CoreRetrainingProps
-from ..core.automation_props import check_retraining_inputs, cron_fields
+from ..core.automation_props import check_retraining_inputs
 from ..core.construct import MlopsConstruct
-from ..core.errors import ConstructError
+from ..core.cron import CronItem, parse_cron
 from ..core.resource import DataSource, Resource
 from ._common import PROJECT_PATTERN, REGION_PATTERN, require_services
 from .pipelines import Pipeline, account_id, agent_member
@@ -47,79 +47,35 @@ __all__ = ["SCHEDULER_TIME_ZONE", "Retraining", "RetrainingProps", "drift_metric
 SCHEDULER_TIME_ZONE = "Etc/UTC"
 """Time zone of every schedule: the spec's cron expressions are in UTC."""
 
-_RANGES = {0: (0, 59), 1: (0, 23), 2: (1, 31), 3: (1, 12), 4: (0, 7)}
-_FIELD_NAMES = ("minute", "hour", "day-of-month", "month", "day-of-week")
-_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
-_ITEM = re.compile(r"^(?P<base>\*|[A-Za-z0-9]+(-[A-Za-z0-9]+)?)(/(?P<step>\d+))?$")
-
-
-def _value(field: int, text: str, expr: str) -> int:
-    names = _MONTHS if field == 3 else _DAYS if field == 4 else ()
-    upper = text.upper()
-    if upper in names:
-        return names.index(upper) + (1 if field == 3 else 0)
-    if not text.isdigit():
-        raise ConstructError(None, f"{expr!r}: {_FIELD_NAMES[field]} value {text!r} is not a number")
-    number = int(text)
-    low, high = _RANGES[field]
-    if not low <= number <= high:
-        raise ConstructError(None, f"{expr!r}: {_FIELD_NAMES[field]} value {number} is outside {low}-{high}")
-    return number
-
-
 def to_scheduler_cron(expr: str) -> str:
     """A 5-field cron expression (UTC) in Cloud Scheduler's unix-cron syntax.
 
-    unix-cron is standard cron, so most expressions pass through with whitespace normalised.
-    What differs: ``?`` (AWS style "no value") becomes ``*``; names (``MON``, ``JAN``) become
-    numbers; day-of-week ``7`` (Sunday) becomes ``0``, including at the end of a range
-    (``5-7`` -> ``5-6,0``). Quartz extensions Cloud Scheduler does not know (``L``, ``W``, ``#``)
-    and out-of-range values are errors that say which field is wrong.
+    The expression is parsed by :func:`~constructs_lib.core.cron.parse_cron` (the parser every
+    cloud shares). unix-cron is standard cron, so most expressions pass through with whitespace
+    normalised. What differs: ``?`` (AWS style "no value") becomes ``*``; names (``MON``,
+    ``JAN``) become numbers; day-of-week ``7`` (Sunday) becomes ``0``, including at the end of a
+    range (``5-7`` -> ``5-6,0``). Quartz extensions (``L``, ``W``, ``#``) and out-of-range values
+    are errors that say which field is wrong.
     """
-    fields = cron_fields(" ".join(expr.split()))
-    out: list[str] = []
-    for n, field in enumerate(fields):
-        if field == "?":
-            out.append("*")
-            continue
-        items: list[str] = []
-        for item in field.split(","):
-            if any(c in item.upper() for c in "#") or re.search(r"(^|[^A-Za-z])[LW]($|[^A-Za-z])", item.upper()):
-                raise ConstructError(
-                    None,
-                    f"{expr!r}: {_FIELD_NAMES[n]} {item!r} uses a Quartz extension (L, W, #) that "
-                    "Cloud Scheduler's unix-cron does not support; list the days explicitly"
-                )
-            m = _ITEM.match(item)
-            if m is None:
-                raise ConstructError(None, f"{expr!r}: {_FIELD_NAMES[n]} {item!r} is not a cron value, range or step")
-            base, step = m["base"], m["step"]
-            if step is not None and int(step) == 0:
-                raise ConstructError(None, f"{expr!r}: {_FIELD_NAMES[n]} step must be at least 1")
-            suffix = f"/{step}" if step else ""
-            if base == "*":
-                items.append("*" + suffix)
-                continue
-            if "-" in base:
-                a_text, b_text = base.split("-", 1)
-                a, b = _value(n, a_text, expr), _value(n, b_text, expr)
-                if n == 4 and a == 7:
-                    a = 0
-                if a > b:
-                    raise ConstructError(None, f"{expr!r}: {_FIELD_NAMES[n]} range {item!r} runs backwards")
-                if n == 4 and b == 7 and not step:
-                    items.append(f"{a}-6" if a < 6 else "6")
-                    items.append("0")
-                    continue
-                items.append(f"{a}-{b}{suffix}")
-                continue
-            value = _value(n, base, expr)
-            if n == 4 and value == 7:
-                value = 0
-            items.append(f"{value}{suffix}")
-        out.append(",".join(items))
-    return " ".join(out)
+    cron = parse_cron(expr)
+    return " ".join(
+        ",".join(part for item in items for part in _unix_cron(n, item)) for n, items in enumerate(cron.fields)
+    )
+
+
+def _unix_cron(n: int, item: CronItem) -> list[str]:
+    """One parsed item in unix-cron (one item may become two: ``5-7`` -> ``5-6``, ``0``)."""
+    suffix = f"/{item.step}" if item.step else ""
+    if item.start is None:
+        return ["*" + suffix]
+    weekday = n == 4
+    if item.end is None:
+        return [f"{0 if weekday and item.start == 7 else item.start}{suffix}"]
+    if weekday and item.start == 7:  # 7-7: Sunday only
+        return ["0"]
+    if weekday and item.end == 7 and not item.step:
+        return ["0-6"] if item.start == 0 else [f"{item.start}-6" if item.start < 6 else "6", "0"]
+    return [f"{item.start}-{item.end}{suffix}"]
 
 
 def drift_metric_type(namespace: str, metric: str) -> str:
