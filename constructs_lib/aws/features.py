@@ -178,14 +178,14 @@ class FeatureStore(MlopsConstruct):
                 ),
             )
 
-    def _grant(self, kind: str, principal: Principal, actions: list[str], kms_actions: list[str]) -> Resource | None:
+    def _grant(self, kind: str, principal: Principal, actions: list[str], kms_actions: list[str]) -> list[Resource]:
         cid = grant_id(f"Grant{kind}", principal)
         if not self.groups:
-            return None
+            return []
         statements = [allow(f"{kind}Records", actions, [ref(g, "arn") for g in self.groups.values()])]
         if self.key_id is not None:
             statements.append(kms_statement(f"{kind}OnlineStoreKey", self.key_id, kms_actions, via_service="sagemaker"))
-        return self._once(
+        return [self._once(
             cid,
             lambda: _iam.role_policy(
                 self,
@@ -195,30 +195,29 @@ class FeatureStore(MlopsConstruct):
                 statements=statements,
                 provider=self._provider,
             ),
-        )
+        )]
 
-    def grant_read(self, principal: Principal) -> Resource | None:
+    def grant_read(self, principal: Principal) -> list[Resource]:
         """Let an IAM role read features: online records of every group, and the offline store.
 
         One ``aws_iam_role_policy`` (``sagemaker:GetRecord``, ``sagemaker:BatchGetRecord``,
         ``sagemaker:DescribeFeatureGroup`` on the groups; ``kms:Decrypt`` and ``kms:DescribeKey``
         on the online key through SageMaker) plus the data store's :meth:`DataStore.grant_read`.
-        Returns the feature-store policy; without groups only the data store read is granted and
-        ``None`` is returned.
+        Returns both: the data store's read policy, then the feature-store policy (only the
+        first without groups).
         """
-        self._offline.grant_read(principal)
-        return self._grant(
+        return [*self._offline.grant_read(principal), *self._grant(
             "Read",
             principal,
             ["sagemaker:BatchGetRecord", "sagemaker:DescribeFeatureGroup", "sagemaker:GetRecord"],
             ["kms:Decrypt", "kms:DescribeKey"],
-        )
+        )]
 
-    def grant_write(self, principal: Principal) -> Resource | None:
+    def grant_write(self, principal: Principal) -> list[Resource]:
         """Let an IAM role ingest features: ``sagemaker:PutRecord`` / ``DeleteRecord`` /
         ``DescribeFeatureGroup`` on the groups; ``kms:Encrypt``, ``kms:Decrypt``,
-        ``kms:GenerateDataKey``, ``kms:DescribeKey`` on the online key through SageMaker. ``None``
-        (nothing granted) without groups."""
+        ``kms:GenerateDataKey``, ``kms:DescribeKey`` on the online key through SageMaker. Returns
+        the one policy as a list, or an empty list (nothing granted) without groups."""
         return self._grant(
             "Write",
             principal,

@@ -168,14 +168,15 @@ class Pipeline(MlopsConstruct):
         self.pipeline_id: str = ref(self.resource, "id")
         self.pipeline_arn: str = ref(self.resource, "arn")
 
-    def grant_start(self, principal: Principal) -> Resource:
+    def grant_start(self, principal: Principal) -> list[Resource]:
         """Let an IAM role start executions of this pipeline, and nothing else.
 
         One ``aws_iam_role_policy`` with exactly ``sagemaker:StartPipelineExecution`` on this
-        pipeline's ARN. Calling it twice for the same principal returns the same policy.
+        pipeline's ARN, returned as a one-item list. Calling it twice for the same principal
+        returns the same policy.
         """
         cid = grant_id("GrantStart", principal)
-        return self._once(
+        return [self._once(
             cid,
             lambda: _iam.role_policy(
                 self,
@@ -185,4 +186,4 @@ class Pipeline(MlopsConstruct):
                 statements=[allow("StartThisPipeline", ["sagemaker:StartPipelineExecution"], self.pipeline_arn)],
                 provider=self._provider,
             ),
-        )
+        )]

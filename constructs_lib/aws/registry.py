@@ -175,9 +175,9 @@ class ContainerRegistry(MlopsConstruct):
             self.repositories[repo] = res
             self.repository_urls[repo] = ref(res, "repository_url")
 
-    def _grant(self, kind: str, principal: Principal, actions: tuple[str, ...]) -> Resource:
+    def _grant(self, kind: str, principal: Principal, actions: tuple[str, ...]) -> list[Resource]:
         cid = grant_id(f"Grant{kind}", principal)
-        return self._once(
+        return [self._once(
             cid,
             lambda: _iam.role_policy(
                 self,
@@ -194,18 +194,19 @@ class ContainerRegistry(MlopsConstruct):
                 ],
                 provider=self._provider,
             ),
-        )
+        )]
 
-    def grant_pull(self, principal: Principal) -> Resource:
+    def grant_pull(self, principal: Principal) -> list[Resource]:
         """Let an IAM role pull images from every repository of this registry.
 
-        One ``aws_iam_role_policy``: ``ecr:BatchCheckLayerAvailability``, ``ecr:BatchGetImage`` and
-        ``ecr:GetDownloadUrlForLayer`` on the repositories, ``ecr:GetAuthorizationToken`` (registry
-        login, not scopable). ECR decrypts with the key for the caller: no KMS permission needed.
+        One ``aws_iam_role_policy`` (returned as a one-item list): ``ecr:BatchCheckLayerAvailability``,
+        ``ecr:BatchGetImage`` and ``ecr:GetDownloadUrlForLayer`` on the repositories,
+        ``ecr:GetAuthorizationToken`` (registry login, not scopable). ECR decrypts with the key for
+        the caller: no KMS permission needed.
         """
         return self._grant("Pull", principal, _PULL)
 
-    def grant_push(self, principal: Principal) -> Resource:
+    def grant_push(self, principal: Principal) -> list[Resource]:
         """Let an IAM role push (and pull) images: the pull actions plus layer upload and ``ecr:PutImage``."""
         return self._grant("Push", principal, _PUSH)
 
@@ -311,9 +312,9 @@ class ModelRegistry(MlopsConstruct):
             )
             self.grant_approve(self.approver_principal)
 
-    def _grant(self, kind: str, principal: Principal, statements: list[dict]) -> Resource:
+    def _grant(self, kind: str, principal: Principal, statements: list[dict]) -> list[Resource]:
         cid = grant_id(f"Grant{kind}", principal)
-        return self._once(
+        return [self._once(
             cid,
             lambda: _iam.role_policy(
                 self,
@@ -323,7 +324,7 @@ class ModelRegistry(MlopsConstruct):
                 statements=statements,
                 provider=self._provider,
             ),
-        )
+        )]
 
     def _read_statement(self) -> dict:
         return allow(
@@ -332,11 +333,11 @@ class ModelRegistry(MlopsConstruct):
             [self.group_arn, self.model_packages_arn],
         )
 
-    def grant_read(self, principal: Principal) -> Resource:
-        """Let an IAM role describe the group and list and describe its versions."""
+    def grant_read(self, principal: Principal) -> list[Resource]:
+        """Let an IAM role describe the group and list and describe its versions (one policy, as a list)."""
         return self._grant("Read", principal, [self._read_statement()])
 
-    def grant_write(self, principal: Principal) -> Resource:
+    def grant_write(self, principal: Principal) -> list[Resource]:
         """Let an IAM role register new versions (and read the group).
 
         Manual approval: ``sagemaker:CreateModelPackage`` only with status ``PendingManualApproval``
@@ -371,7 +372,7 @@ class ModelRegistry(MlopsConstruct):
             )
         return self._grant("Write", principal, statements)
 
-    def grant_approve(self, principal: Principal) -> Resource:
+    def grant_approve(self, principal: Principal) -> list[Resource]:
         """Let an IAM role approve or reject versions (``sagemaker:UpdateModelPackage``) and read them."""
         return self._grant(
             "Approve",

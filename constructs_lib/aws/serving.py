@@ -583,7 +583,7 @@ class Endpoint(MlopsConstruct):
         )
         grants: list[Any] = [policy]
         if images is not None:
-            grants.append(images.grant_pull(self.principal))
+            grants += images.grant_pull(self.principal)
 
         # ---- placeholder model (phase 1)
         container: dict[str, Any] = {"image": image}

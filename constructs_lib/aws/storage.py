@@ -450,13 +450,13 @@ class DataStore(MlopsConstruct):
 
     # ------------------------------------------------------------------ grants
 
-    def grant_read(self, principal: Principal) -> Resource:
+    def grant_read(self, principal: Principal) -> list[Resource]:
         """Let an IAM role list the bucket and read objects (any version), decrypting with the key.
 
         Creates one ``aws_iam_role_policy`` with exactly ``s3:ListBucket`` on the bucket,
         ``s3:GetObject`` and ``s3:GetObjectVersion`` on its objects, and ``kms:Decrypt`` on the
-        store's key through S3 only. Calling it twice for the same principal returns the same
-        policy.
+        store's key through S3 only, and returns it as a one-item list. Calling it twice for the
+        same principal returns the same policy.
         """
         return self._grant(
             "Read",
@@ -466,13 +466,14 @@ class DataStore(MlopsConstruct):
             kms_actions=["kms:Decrypt"],
         )
 
-    def grant_write(self, principal: Principal) -> Resource:
+    def grant_write(self, principal: Principal) -> list[Resource]:
         """Let an IAM role upload and delete objects, encrypting with the key.
 
         Creates one ``aws_iam_role_policy`` with exactly ``s3:PutObject``, ``s3:DeleteObject`` and
         ``s3:AbortMultipartUpload`` on the bucket's objects, and ``kms:GenerateDataKey`` plus
         ``kms:Decrypt`` (needed to complete SSE-KMS multipart uploads) on the store's key through S3
-        only. It grants no read or list access: combine with :meth:`grant_read` for both.
+        only, and returns it as a one-item list. It grants no read or list access: combine with
+        :meth:`grant_read` for both.
         """
         return self._grant(
             "Write",
@@ -482,7 +483,7 @@ class DataStore(MlopsConstruct):
             kms_actions=["kms:Decrypt", "kms:GenerateDataKey"],
         )
 
-    def grant_account_read(self, account_ids: Sequence[str], *, prefix: str) -> Resource:
+    def grant_account_read(self, account_ids: Sequence[str], *, prefix: str) -> list[Resource]:
         """Let other AWS accounts read the objects under ``prefix`` of the primary bucket.
 
         For cross-account promotion: a later environment's account deploys model artifacts that
@@ -504,7 +505,8 @@ class DataStore(MlopsConstruct):
         ``s3:GetObject`` on the objects and ``kms:Decrypt`` on this store's key. The replica bucket
         (``replication``) is not opened. Calling again with the same prefix and accounts does
         nothing; another set of accounts for a granted prefix is an error (pass them all in one
-        call). Returns the bucket policy.
+        call). Returns the resources that hold the grant: the bucket policy, and the store's own
+        key when it has one.
         """
         accounts = sorted(set(account_ids))
         if not accounts:
@@ -521,7 +523,7 @@ class DataStore(MlopsConstruct):
         granted = self._account_reads.get(prefix)
         if granted is not None:
             if granted == accounts:
-                return self.bucket_policy
+                return self._account_read_holders()
             raise ConstructError(
                 self.node.path,
                 f"prefix {prefix!r} is already readable by accounts {granted}; "
@@ -572,7 +574,10 @@ class DataStore(MlopsConstruct):
                     },
                 }
             )
-        return self.bucket_policy
+        return self._account_read_holders()
+
+    def _account_read_holders(self) -> list[Resource]:
+        return [self.bucket_policy, *([self.key.resource] if self.key is not None else [])]
 
     def _grant(
         self,
@@ -582,10 +587,10 @@ class DataStore(MlopsConstruct):
         bucket_actions: list[str],
         object_actions: list[str],
         kms_actions: list[str],
-    ) -> Resource:
+    ) -> list[Resource]:
         cid = grant_id(f"Grant{kind}", principal)
-        return self._once(cid, lambda: self._make_grant(cid, kind, principal, bucket_actions,
-                                                        object_actions, kms_actions))
+        return [self._once(cid, lambda: self._make_grant(cid, kind, principal, bucket_actions,
+                                                         object_actions, kms_actions))]
 
     def _make_grant(
         self,

@@ -194,15 +194,15 @@ class Tracking(MlopsConstruct):
             )
             self.secrets[tracker] = secret
 
-    def grant_access(self, principal: Principal) -> Resource:
+    def grant_access(self, principal: Principal) -> list[Resource]:
         """Let an IAM role log experiments and runs and open the UI of this tracking server.
 
-        One ``aws_iam_role_policy``: the listed ``sagemaker-mlflow:*`` run/experiment actions (no
+        One ``aws_iam_role_policy`` (returned as a one-item list): the listed ``sagemaker-mlflow:*`` run/experiment actions (no
         deletes, no model-registry writes) and ``sagemaker:CreatePresignedMlflowTrackingServerUrl``
         / ``sagemaker:DescribeMlflowTrackingServer``, all on this server's ARN.
         """
         cid = grant_id("GrantAccess", principal)
-        return self._once(
+        return [self._once(
             cid,
             lambda: _iam.role_policy(
                 self,
@@ -219,13 +219,14 @@ class Tracking(MlopsConstruct):
                 ],
                 provider=self._provider,
             ),
-        )
+        )]
 
-    def grant_secret_read(self, principal: Principal) -> Resource | None:
+    def grant_secret_read(self, principal: Principal) -> list[Resource]:
         """Let an IAM role read the tracker secrets: ``GetSecretValue`` + ``DescribeSecret`` on them,
-        ``kms:Decrypt`` on their key through Secrets Manager only. ``None`` when there are no secrets."""
+        ``kms:Decrypt`` on their key through Secrets Manager only (one policy, as a one-item list).
+        An empty list when there are no secrets."""
         if not self.secrets:
-            return None
+            return []
         cid = grant_id("GrantSecretRead", principal)
         statements = [
             allow(
@@ -236,7 +237,7 @@ class Tracking(MlopsConstruct):
         ]
         if self.key_id is not None:
             statements.append(kms_statement("DecryptTrackerSecrets", self.key_id, ["kms:Decrypt"], via_service="secretsmanager"))
-        return self._once(
+        return [self._once(
             cid,
             lambda: _iam.role_policy(
                 self,
@@ -246,4 +247,4 @@ class Tracking(MlopsConstruct):
                 statements=statements,
                 provider=self._provider,
             ),
-        )
+        )]

@@ -141,8 +141,8 @@ def test_grant_start_allows_starting_this_pipeline_only_and_is_remembered(build)
     def body(stack, _replica):
         stores = _stores(stack)
         p = Pipeline(stack, "Train", PipelineProps(name="ml-train"), artifacts_store=stores["artifacts"])
-        holder["first"] = p.grant_start("ci-runner")
-        holder["second"] = p.grant_start("ci-runner")
+        (holder["first"],) = p.grant_start("ci-runner")
+        (holder["second"],) = p.grant_start("ci-runner")
         holder["pipeline"] = p
 
     built = build(body)

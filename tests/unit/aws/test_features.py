@@ -69,10 +69,13 @@ def test_offline_store_on_data_store_with_its_key_and_online_kms(online) -> None
 
 def test_grants_are_exact(online) -> None:
     built, h = online
-    read = statements(built.by_path("aws_iam_role_policy", h["read"].node.path))
+    data_read, features_read = h["read"]  # the data store's read grant, then the feature-store policy
+    assert data_read.node.path.startswith("aws/Data/")
+    read = statements(built.by_path("aws_iam_role_policy", features_read.node.path))
     assert read["ReadRecords"]["Action"] == ["sagemaker:BatchGetRecord", "sagemaker:DescribeFeatureGroup", "sagemaker:GetRecord"]
     assert read["ReadOnlineStoreKey"]["Condition"] == {"StringLike": {"kms:ViaService": "sagemaker.*.amazonaws.com"}}
-    write = statements(built.by_path("aws_iam_role_policy", h["write"].node.path))
+    (write_policy,) = h["write"]
+    write = statements(built.by_path("aws_iam_role_policy", write_policy.node.path))
     assert "sagemaker:PutRecord" in write["WriteRecords"]["Action"]
     assert "sagemaker:GetRecord" not in write["WriteRecords"]["Action"]
     # grant_read also grants the offline store (the data store's own read grant)
@@ -86,13 +89,14 @@ def test_offline_only_has_no_key(build) -> None:
     group = built.by_path("aws_sagemaker_feature_group", "aws/Features/GroupCustomerFeatures")
     assert "online_store_config" not in group and "lifecycle" not in group
     assert h["f"].key is None
-    read = statements(built.by_path("aws_iam_role_policy", h["read"].node.path))
+    read = statements(built.by_path("aws_iam_role_policy", h["read"][-1].node.path))
     assert "ReadOnlineStoreKey" not in read
 
 
 def test_no_groups_grants_only_offline(build) -> None:
     built, h = build_features(build, FeatureStoreProps(name="ml-features"))
-    assert h["read"] is None and h["write"] is None
+    (offline_read,) = h["read"]  # the data store's read grant only
+    assert offline_read.node.path.startswith("aws/Data/") and h["write"] == []
     assert "aws_sagemaker_feature_group" not in built.doc["resource"]
 
 

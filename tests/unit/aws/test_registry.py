@@ -28,11 +28,11 @@ def build_registries(build, containers: Any = None, models: Any = None) -> tuple
         if models is not None:
             h["m"] = ModelRegistry(stack, "Models", models)
         if "c" in h:
-            h["pull"] = h["c"].grant_pull(h["role"])
-            h["push"] = h["c"].grant_push("ci-builder")
+            (h["pull"],) = h["c"].grant_pull(h["role"])
+            (h["push"],) = h["c"].grant_push("ci-builder")
         if "m" in h:
-            h["write"] = h["m"].grant_write(h["role"])
-            h["read"] = h["m"].grant_read("deployer")
+            (h["write"],) = h["m"].grant_write(h["role"])
+            (h["read"],) = h["m"].grant_read("deployer")
 
     return build(body), h
 
@@ -81,7 +81,7 @@ def test_grant_pull_and_push_are_exact(both) -> None:
     push = statements(built.by_path("aws_iam_role_policy", h["push"].node.path))
     assert "ecr:PutImage" in push["PushImages"]["Action"] and "ecr:DeleteRepository" not in push["PushImages"]["Action"]
     assert built.by_path("aws_iam_role_policy", h["push"].node.path)["role"] == "ci-builder"
-    assert h["c"].grant_pull(h["role"]) is h["pull"]  # same principal, same grant
+    assert h["c"].grant_pull(h["role"]) == [h["pull"]]  # same principal, same grant
 
 
 def test_mutable_tags_and_no_scan_when_asked(build) -> None:

@@ -437,7 +437,7 @@ def test_grant_read_is_exactly_list_get_and_decrypt(build) -> None:
 
     def body(stack, replica):
         ds = holder["ds"] = DataStore(stack, "Data", DataStoreProps(name="ml-data"))
-        holder["policy"] = ds.grant_read("trainer")
+        (holder["policy"],) = ds.grant_read("trainer")
 
     built = build(body)
     ds = holder["ds"]
@@ -464,7 +464,7 @@ def test_grant_write_to_a_role_resource_is_exactly_put_delete_abort_and_encrypt(
         role = holder["role"] = Resource(stack, "Trainer", "aws_iam_role", name="trainer",
                                          assume_role_policy="{}")
         ds = holder["ds"] = DataStore(stack, "Data", DataStoreProps(name="ml-data"))
-        holder["policy"] = ds.grant_write(role)
+        (holder["policy"],) = ds.grant_write(role)
 
     built = build(body)
     ds = holder["ds"]
@@ -484,9 +484,9 @@ def test_grants_are_idempotent_per_principal_and_distinct_across_principals(buil
 
     def body(stack, replica):
         ds = DataStore(stack, "Data", DataStoreProps(name="ml-data"))
-        holder["a"] = ds.grant_read("trainer")
-        holder["b"] = ds.grant_read("trainer")
-        holder["c"] = ds.grant_read("scorer")
+        (holder["a"],) = ds.grant_read("trainer")
+        (holder["b"],) = ds.grant_read("trainer")
+        (holder["c"],) = ds.grant_read("scorer")
 
     built = build(body)
     assert holder["a"] is holder["b"] and holder["a"] is not holder["c"]
@@ -498,7 +498,7 @@ def test_grants_with_a_supplied_key_name_that_key(build) -> None:
 
     def body(stack, replica):
         ds = DataStore(stack, "Data", DataStoreProps(name="ml-data", encryption=EncryptionProps(key_id=SUPPLIED_KEY)))
-        holder["policy"] = ds.grant_read("trainer")
+        (holder["policy"],) = ds.grant_read("trainer")
 
     built = build(body)
     sids = statements(built.by_path("aws_iam_role_policy", holder["policy"].node.path))
@@ -542,7 +542,7 @@ def test_grant_account_read_opens_one_prefix_to_account_roots(build) -> None:
 
     built = build(body)
     ds = holder["ds"]
-    assert holder["policy"] is ds.bucket_policy
+    assert holder["policy"] == [ds.bucket_policy, ds.key.resource]  # the statements are in both
     arn = built.ref(ds.resource, "arn")
     roots = [f"arn:{PARTITION}:iam::111122223333:root", f"arn:{PARTITION}:iam::444455556666:root"]
     sids = statements(built.by_path("aws_s3_bucket_policy", "aws/Data/Policy"))

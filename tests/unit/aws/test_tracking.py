@@ -24,7 +24,7 @@ def build_tracking(build, props: Any) -> tuple[Any, dict[str, Any]]:
         h["store"] = DataStore(stack, "Artifacts", DataStoreProps(name="ml-artifacts", access_logging=False))
         h["role"] = Resource(stack, "Trainer", "aws_iam_role", name="trainer", assume_role_policy=TRUST)
         h["t"] = Tracking(stack, "Tracking", props, artifact_store=h["store"])
-        h["access"] = h["t"].grant_access(h["role"])
+        (h["access"],) = h["t"].grant_access(h["role"])
         h["secrets"] = h["t"].grant_secret_read(h["role"])
 
     return build(body), h
@@ -68,7 +68,8 @@ def test_secrets_are_empty_kms_encrypted_and_recoverable(with_wandb) -> None:
 
 def test_grant_secret_read_is_exact(with_wandb) -> None:
     built, h = with_wandb
-    policy = statements(built.by_path("aws_iam_role_policy", h["secrets"].node.path))
+    (secrets,) = h["secrets"]
+    policy = statements(built.by_path("aws_iam_role_policy", secrets.node.path))
     assert policy["ReadTrackerSecrets"]["Action"] == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
     assert sorted(policy["ReadTrackerSecrets"]["Resource"]) == sorted(built.ref(s, "arn") for s in h["t"].secrets.values())
     kms = policy["DecryptTrackerSecrets"]
@@ -93,7 +94,7 @@ def test_grant_access_scoped_to_the_server(with_wandb) -> None:
 
 def test_no_trackers_no_key_no_secret_grant(build) -> None:
     built, h = build_tracking(build, TrackingProps(name="ml-mlflow", server_size="large"))
-    assert h["secrets"] is None and h["t"].key is None
+    assert h["secrets"] == [] and h["t"].key is None
     assert "aws_secretsmanager_secret" not in built.doc["resource"]
     server = built.by_path("aws_sagemaker_mlflow_tracking_server", "aws/Tracking/Resource")
     assert server["tracking_server_size"] == "Large"
