@@ -42,6 +42,9 @@ checkov: the construct acknowledges only findings that are intended, with reason
 ``Acknowledge`` calls). Turning off a secure default (``versioning``, ``access_logging``) leaves the
 corresponding finding (CKV_AWS_21, CKV_AWS_18) unacknowledged, on purpose: the owner of the stack
 must acknowledge it with their own reason.
+
+The S3 building blocks (the secure bucket, access-log buckets, policy statements, lifecycle and
+replication rules) are in the private module :mod:`._s3`; this module wires them into a store.
 """
 
 from __future__ import annotations
@@ -55,12 +58,21 @@ from ..core import engine
 from ..core.acknowledge import Acknowledge
 from ..core.construct import MlopsConstruct
 from ..core.errors import ConstructError
-from ..core.props import DataStoreProps, LifecycleProps
+from ..core.props import DataStoreProps
 from ..core.recovery import Recovery
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, grant_id, kms_statement, policy_document, ref, role_name
 from ._keys import key_arn_of, own_key
+from ._s3 import (
+    ACCESS_LOG_PREFIX,
+    DEFAULT_ACCESS_LOG_RETENTION_DAYS,
+    AccessLogs,
+    replication_rule,
+    replication_statements,
+    secure_bucket,
+    sid_part,
+)
 from .keys import Key, KeyProps
 
 __all__ = [
@@ -73,17 +85,11 @@ __all__ = [
     "Recovery",
 ]
 
-#: Days after which server access log objects are deleted from the log bucket.
-DEFAULT_ACCESS_LOG_RETENTION_DAYS = 365
 #: Recovery time objective with a replica: the replica bucket is readable at all times, so recovery
 #: is pointing consumers at ``DataStore.replica`` (a configuration change), budgeted at one hour.
 DEFAULT_REPLICA_RTO_MINUTES = 60
-#: Key prefix of server access log objects in the log bucket.
-ACCESS_LOG_PREFIX = "access-logs/"
 #: Id of the one replication rule (the ``RuleId`` dimension of S3 replication metrics).
 REPLICATION_RULE_ID = "replicate-everything"
-#: S3 Replication Time Control replicates 99.99% of objects within this many minutes (fixed by AWS).
-RTC_MINUTES = 15
 
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -178,9 +184,9 @@ class DataStore(MlopsConstruct):
         self.key_id: str = key_arn_of(self.key, props.encryption)
         key_arn = self.key_id
 
-        logs: _AccessLogs | None = None
+        logs: AccessLogs | None = None
         if props.access_logging:
-            logs = _AccessLogs(
+            logs = AccessLogs(
                 self,
                 "AccessLogs",
                 bucket=f"{props.name}-{account_id}-logs",
@@ -189,7 +195,7 @@ class DataStore(MlopsConstruct):
             )
         self.log_bucket: Resource | None = logs.bucket if logs else None
 
-        primary = _secure_bucket(
+        primary = secure_bucket(
             self,
             bucket=f"{props.name}-{account_id}",
             key_arn=key_arn,
@@ -257,16 +263,16 @@ class DataStore(MlopsConstruct):
             ),
             provider=replica_provider,
         )
-        replica_logs: _AccessLogs | None = None
+        replica_logs: AccessLogs | None = None
         if props.access_logging:
-            replica_logs = _AccessLogs(
+            replica_logs = AccessLogs(
                 site,
                 "AccessLogs",
                 bucket=f"{props.name}-{replica_account_id}-dr-logs",
                 provider=replica_provider,
                 deletion_protection=props.deletion_protection,
             )
-        replica = _secure_bucket(
+        replica = secure_bucket(
             site,
             bucket=f"{props.name}-{replica_account_id}-dr",
             key_arn=self.replica_key.key_id,
@@ -325,7 +331,7 @@ class DataStore(MlopsConstruct):
             destination_region=ref(destination.resource, "region"),
             region_name=region,
             depends_on=[],
-            encrypt_sid=f"EncryptCopy{_sid_part(region)}",
+            encrypt_sid=f"EncryptCopy{sid_part(region)}",
         )
         self.copies[region] = destination
 
@@ -343,23 +349,7 @@ class DataStore(MlopsConstruct):
     ) -> None:
         """One rule (and destination) more in the bucket's replication configuration; the role,
         its policy and the configuration are created with the first rule."""
-        self._rules.append(
-            {
-                "id": rule_id,
-                "priority": len(self._rules) + 1,
-                "status": "Enabled",
-                "filter": {"prefix": prefix},
-                "delete_marker_replication": {"status": "Enabled"},
-                "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
-                "destination": {
-                    "bucket": destination_arn,
-                    "storage_class": "STANDARD",
-                    "encryption_configuration": {"replica_kms_key_id": destination_key},
-                    "replication_time": {"status": "Enabled", "time": {"minutes": RTC_MINUTES}},
-                    "metrics": {"status": "Enabled", "event_threshold": {"minutes": RTC_MINUTES}},
-                },
-            }
-        )
+        self._rules.append(replication_rule(rule_id, len(self._rules) + 1, prefix, destination_arn, destination_key))
         self._destinations.append((destination_arn, destination_key, destination_region, region_name, encrypt_sid))
         props, provider = self.props, self._provider
         account_id = _iam.account_id(self, provider)
@@ -400,40 +390,9 @@ class DataStore(MlopsConstruct):
         role, policy = self._replication_role, self._replication_policy
         assert policy is not None
         role.set(description=f"S3 replication of data store {props.name} to {regions}")
-        writes = [f"{d[0]}/*" for d in self._destinations]
         policy.set(
             policy=policy_document(
-                [
-                    {
-                        "Sid": "ReadReplicationConfiguration",
-                        "Effect": "Allow",
-                        "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-                        "Resource": source_arn,
-                    },
-                    {
-                        "Sid": "ReadSourceObjectVersions",
-                        "Effect": "Allow",
-                        "Action": [
-                            "s3:GetObjectVersionAcl",
-                            "s3:GetObjectVersionForReplication",
-                            "s3:GetObjectVersionTagging",
-                        ],
-                        "Resource": f"{source_arn}/*",
-                    },
-                    {
-                        "Sid": "WriteReplicas",
-                        "Effect": "Allow",
-                        "Action": ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"],
-                        "Resource": writes[0] if len(writes) == 1 else writes,
-                    },
-                    _s3_kms_statement(
-                        "DecryptSourceObjects", self.key_id, ["kms:Decrypt"], ref(self.resource, "region"), source_arn
-                    ),
-                    *(
-                        _s3_kms_statement(sid, key, ["kms:Encrypt", "kms:GenerateDataKey"], region, arn)
-                        for arn, key, region, _, sid in self._destinations
-                    ),
-                ]
+                replication_statements(source_arn, self.key_id, ref(self.resource, "region"), self._destinations)
             )
         )
         if self.replication_config is None:
@@ -529,9 +488,9 @@ class DataStore(MlopsConstruct):
                 f"prefix {prefix!r} is already readable by accounts {granted}; "
                 "pass every account in one grant_account_read call"
             )
-        name = _sid_part(prefix)
+        name = sid_part(prefix)
         for other in self._account_reads:
-            if _sid_part(other) == name:
+            if sid_part(other) == name:
                 raise ConstructError(
                     self.node.path,
                     f"prefixes {other!r} and {prefix!r} give the same statement id; "
@@ -623,333 +582,4 @@ class DataStore(MlopsConstruct):
             name=f"{self.props.name}-{kind.lower()}-{cid[len('Grant' + kind):]}",
             role=role_name(principal),
             policy=policy_document(statements),
-        )
-
-
-# ---------------------------------------------------------------------- building blocks
-
-
-def _sid_part(prefix: str) -> str:
-    """A key prefix as a policy statement id part: ``models/`` -> ``Models``, ``a/b-c/`` -> ``ABC``."""
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", prefix) if part)
-
-
-def _s3_kms_statement(sid: str, key_arn: str, actions: list[str], region: str, bucket_arn: str) -> dict[str, Any]:
-    """KMS use by S3 in ``region`` for objects of one bucket (bucket-key or per-object context)."""
-    return {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Action": sorted(actions),
-        "Resource": key_arn,
-        "Condition": {
-            "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
-            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
-        },
-    }
-
-
-def _tls_only(bucket_arn: str) -> list[dict[str, Any]]:
-    resources = [bucket_arn, f"{bucket_arn}/*"]
-    return [
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": resources,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-        {
-            "Sid": "DenyTlsOlderThan12",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": resources,
-            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-        },
-    ]
-
-
-def _lifecycle_rules(lifecycle: LifecycleProps) -> list[dict[str, Any]]:
-    rules: list[dict[str, Any]] = []
-    transitions = [
-        {"days": days, "storage_class": cls}
-        for days, cls in (
-            (lifecycle.infrequent_access_after_days, "STANDARD_IA"),
-            (lifecycle.archive_after_days, "GLACIER_IR"),
-        )
-        if days is not None
-    ]
-    if transitions:
-        rules.append({"id": "tiering", "status": "Enabled", "filter": {"prefix": ""}, "transition": transitions})
-    rules.append(
-        {
-            "id": "expire-noncurrent-versions",
-            "status": "Enabled",
-            "filter": {"prefix": ""},
-            "noncurrent_version_expiration": {"noncurrent_days": lifecycle.noncurrent_version_expiry_days},
-        }
-    )
-    rules.append(
-        {
-            "id": "abort-incomplete-uploads",
-            "status": "Enabled",
-            "filter": {"prefix": ""},
-            "abort_incomplete_multipart_upload": {
-                "days_after_initiation": lifecycle.abort_incomplete_upload_days
-            },
-        }
-    )
-    return rules
-
-
-def _bucket_basics(
-    scope: engine.Construct,
-    bucket: Resource,
-    *,
-    versioning: bool,
-    sse: dict[str, Any],
-    provider: engine.TerraformProvider | None,
-) -> dict[str, Resource]:
-    """Versioning, default encryption, public access block and ownership controls of ``bucket``."""
-    bucket_id = ref(bucket, "id")
-    out: dict[str, Resource] = {"bucket": bucket}
-    out["versioning"] = Resource(
-        scope,
-        "Versioning",
-        "aws_s3_bucket_versioning",
-        provider=provider,
-        bucket=bucket_id,
-        versioning_configuration={"status": "Enabled" if versioning else "Suspended"},
-    )
-    out["encryption"] = Resource(
-        scope,
-        "Encryption",
-        "aws_s3_bucket_server_side_encryption_configuration",
-        provider=provider,
-        bucket=bucket_id,
-        rule=[sse],
-    )
-    out["public_access_block"] = Resource(
-        scope,
-        "PublicAccessBlock",
-        "aws_s3_bucket_public_access_block",
-        provider=provider,
-        bucket=bucket_id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-    )
-    out["ownership"] = Resource(
-        scope,
-        "Ownership",
-        "aws_s3_bucket_ownership_controls",
-        provider=provider,
-        bucket=bucket_id,
-        rule={"object_ownership": "BucketOwnerEnforced"},
-    )
-    return out
-
-
-def _secure_bucket(
-    scope: engine.Construct,
-    *,
-    bucket: str,
-    key_arn: str,
-    versioning: bool,
-    lifecycle: LifecycleProps,
-    deletion_protection: bool,
-    provider: engine.TerraformProvider | None,
-    pin_key: bool,
-) -> dict[str, Resource]:
-    """A data bucket (child ``Resource`` of ``scope``) with every protection; returns its parts.
-
-    ``pin_key`` also denies uploads that name another KMS key than ``key_arn`` (by ARN). The replica
-    does not pin: S3 replication writes there with the configured replica key, and a policy
-    mistake on a replica silently stops disaster recovery.
-    """
-    res = Resource(
-        scope,
-        "Resource",
-        "aws_s3_bucket",
-        provider=provider,
-        prevent_destroy=deletion_protection,
-        bucket=bucket,
-        force_destroy=False,
-    )
-    arn = ref(res, "arn")
-    out = _bucket_basics(
-        scope,
-        res,
-        versioning=versioning,
-        sse={
-            "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": key_arn},
-            "bucket_key_enabled": True,
-        },
-        provider=provider,
-    )
-    out["policy"] = Resource(
-        scope,
-        "Policy",
-        "aws_s3_bucket_policy",
-        provider=provider,
-        depends_on=[out["public_access_block"]],
-        bucket=ref(res, "id"),
-        policy=policy_document(
-            [
-                *_tls_only(arn),
-                {
-                    "Sid": "DenyUploadsWithoutKms",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:PutObject",
-                    "Resource": f"{arn}/*",
-                    "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
-                },
-                *(
-                    [
-                        {
-                            "Sid": "DenyUploadsWithAnotherKey",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:PutObject",
-                            "Resource": f"{arn}/*",
-                            "Condition": {
-                                "StringNotEqualsIfExists": {
-                                    "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn
-                                }
-                            },
-                        }
-                    ]
-                    if pin_key
-                    else []
-                ),
-            ]
-        ),
-    )
-    out["lifecycle"] = Resource(
-        scope,
-        "Lifecycle",
-        "aws_s3_bucket_lifecycle_configuration",
-        provider=provider,
-        depends_on=[out["versioning"]],
-        bucket=ref(res, "id"),
-        rule=_lifecycle_rules(lifecycle),
-    )
-    out["notification"] = Resource(
-        scope,
-        "Notifications",
-        "aws_s3_bucket_notification",
-        provider=provider,
-        bucket=ref(res, "id"),
-        eventbridge=True,
-    )
-    return out
-
-
-class _AccessLogs(engine.Construct):
-    """A log bucket that only S3 log delivery writes to, for one source bucket in its region."""
-
-    def __init__(
-        self,
-        scope: engine.Construct,
-        id: str,
-        *,
-        bucket: str,
-        provider: engine.TerraformProvider | None,
-        deletion_protection: bool,
-    ) -> None:
-        super().__init__(scope, id)
-        self._provider = provider
-        self.bucket = Resource(
-            self,
-            "Resource",
-            "aws_s3_bucket",
-            provider=provider,
-            prevent_destroy=deletion_protection,
-            bucket=bucket,
-            force_destroy=False,
-        )
-        self._parts = _bucket_basics(
-            self,
-            self.bucket,
-            versioning=True,
-            sse={"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}},
-            provider=provider,
-        )
-        Resource(
-            self,
-            "Lifecycle",
-            "aws_s3_bucket_lifecycle_configuration",
-            provider=provider,
-            depends_on=[self._parts["versioning"]],
-            bucket=ref(self.bucket, "id"),
-            rule=[
-                {
-                    "id": "expire-access-logs",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "expiration": {"days": DEFAULT_ACCESS_LOG_RETENTION_DAYS},
-                    "noncurrent_version_expiration": {"noncurrent_days": 1},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
-                }
-            ],
-        )
-        ack = Acknowledge.of(self)
-        ack.add(
-            "CKV_AWS_145",
-            reason=(
-                "S3 server access log delivery cannot write to buckets encrypted with SSE-KMS; this "
-                "log bucket uses SSE-S3 (AES-256), blocks public access and accepts only TLS."
-            ),
-        )
-        ack.add(
-            "CKV_AWS_144",
-            reason=(
-                "Access logs are operational records kept for a limited time; the data they "
-                "describe is what gets replicated when the store asks for replication."
-            ),
-        )
-        ack.add(
-            "CKV2_AWS_62",
-            reason="No consumer reacts to new access-log objects; event notifications would only add noise.",
-        )
-
-    def receive_from(self, scope: engine.Construct, source: Resource, account_id: str) -> Resource:
-        """Log ``source``'s requests here: this bucket's policy and ``scope/AccessLogging``."""
-        log_arn = ref(self.bucket, "arn")
-        policy = Resource(
-            self,
-            "Policy",
-            "aws_s3_bucket_policy",
-            provider=self._provider,
-            depends_on=[self._parts["public_access_block"]],
-            bucket=ref(self.bucket, "id"),
-            policy=policy_document(
-                [
-                    {
-                        "Sid": "AllowServerAccessLogDelivery",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "logging.s3.amazonaws.com"},
-                        "Action": "s3:PutObject",
-                        "Resource": f"{log_arn}/{ACCESS_LOG_PREFIX}*",
-                        "Condition": {
-                            "ArnLike": {"aws:SourceArn": ref(source, "arn")},
-                            "StringEquals": {"aws:SourceAccount": account_id},
-                        },
-                    },
-                    *_tls_only(log_arn),
-                ]
-            ),
-        )
-        return Resource(
-            scope,
-            "AccessLogging",
-            "aws_s3_bucket_logging",
-            provider=self._provider,
-            depends_on=[policy],
-            bucket=ref(source, "id"),
-            target_bucket=ref(self.bucket, "id"),
-            target_prefix=ACCESS_LOG_PREFIX,
         )
