@@ -43,7 +43,7 @@ What ``Monitoring`` builds, with every default:
   ``data_quality_baseline_uri`` and the job also checks constraints and reports violations (the
   job definition's name carries a hash of the URI, so the schedule moves to the new definition
   in place). A shared ``<name>-data-quality`` role reads only the capture prefixes and writes only
-  the report prefixes.
+  the report prefixes. The jobs are built by :mod:`.data_quality`.
 """
 
 from __future__ import annotations
@@ -56,15 +56,16 @@ from pydantic import Field, field_validator
 
 from ..core import engine
 from ..core.construct import MlopsConstruct
-from ..core.errors import ConstructError, ConstructTypeError
+from ..core.errors import ConstructTypeError
 from ..core.naming import short_hash
 from ..core.props import KeyProps
 from ..core.resource import Resource
 from ..core.run_props import MonitoringProps as CoreMonitoringProps
 from . import _iam
-from ._iam import allow, kms_statement, policy_document, ref
+from ._iam import policy_document, ref
+from .data_quality import DATA_QUALITY_SCHEDULE, MODEL_MONITOR_ACCOUNTS, add_data_quality, analyzer_image
 from .keys import Key
-from .serving import CAPTURE_PREFIX, VARIANT_NAME, Endpoint
+from .serving import VARIANT_NAME, Endpoint
 from .storage import REPLICATION_RULE_ID, DataStore
 from .training import Training
 
@@ -89,30 +90,6 @@ ZERO_TRAFFIC_EVALUATION_PERIODS = 3
 #: Replication alarms: 5-minute periods, 3 of them.
 REPLICATION_PERIOD_SECONDS = 300
 REPLICATION_EVALUATION_PERIODS = 3
-#: Hourly data-quality runs (SageMaker Model Monitor's most frequent schedule).
-DATA_QUALITY_SCHEDULE = "cron(0 * ? * * *)"
-#: Accounts hosting the SageMaker Model Monitor analyzer image per region (published by AWS with the
-#: SageMaker Python SDK). Other regions: ``MonitoringProps.analyzer_images``.
-MODEL_MONITOR_ACCOUNTS: dict[str, str] = {
-    "ap-east-1": "001633400207",
-    "ap-northeast-1": "574779866223",
-    "ap-northeast-2": "709848358524",
-    "ap-south-1": "126357580389",
-    "ap-southeast-1": "245545462676",
-    "ap-southeast-2": "563025443158",
-    "ca-central-1": "536280801234",
-    "eu-central-1": "048819808253",
-    "eu-north-1": "895015795356",
-    "eu-west-1": "468650794304",
-    "eu-west-2": "749857270468",
-    "eu-west-3": "680080141114",
-    "me-south-1": "607024016150",
-    "sa-east-1": "539772159869",
-    "us-east-1": "156813124566",
-    "us-east-2": "777275614652",
-    "us-west-1": "890145073186",
-    "us-west-2": "159807026194",
-}
 _S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 
 
@@ -522,126 +499,16 @@ class Monitoring(MlopsConstruct):
 
     def _data_quality(self, endpoint: Endpoint, scope: engine.Construct) -> None:
         props = self.props
-        region = endpoint.region
-        images = dict(getattr(props, "analyzer_images", {}))
-        image = images.get(region)
-        if image is None:
-            if region not in MODEL_MONITOR_ACCOUNTS:
-                raise ConstructError(
-                    self.node.path,
-                    f"no Model Monitor analyzer image is known for {region}; set "
-                    "MonitoringProps.analyzer_images or data_quality: false",
-                    prop="data_quality",
-                )
-            image = f"{MODEL_MONITOR_ACCOUNTS[region]}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer"
-        role = self._dq_principal()
-        provider = endpoint._provider
-        account = _iam.account_id(self, provider)
-        partition = _iam.partition(self, provider)
-        ep = endpoint.props.name
-        bucket_arn = endpoint.capture_bucket_arn
-        capture_key = endpoint.capture_key_id
-        bucket = endpoint.capture_uri.split("/")[2]  # type: ignore[union-attr]
-        reports = f"s3://{bucket}/monitoring/{ep}/reports"
-        baseline = getattr(props, "data_quality_baseline_uri", None)
-        statements = [
-            allow("ListCapturedData", ["s3:ListBucket"], bucket_arn,
-                  {"StringLike": {"s3:prefix": [f"{CAPTURE_PREFIX}/{ep}/*", f"monitoring/{ep}/*"]}}),
-            allow("ReadCapturedData", ["s3:GetObject"], f"{bucket_arn}/{CAPTURE_PREFIX}/{ep}/*"),
-            allow("WriteReports", ["s3:GetObject", "s3:PutObject"], f"{bucket_arn}/monitoring/{ep}/*"),
-            kms_statement("CaptureKeyThroughS3", capture_key, ["kms:Decrypt", "kms:GenerateDataKey"], via_service="s3"),
-            kms_statement("VolumeKeyThroughSageMaker", endpoint.key_id,
-                          ["kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey"], via_service="sagemaker"),
-            allow(
-                "ProcessingJobLogs",
-                ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                [
-                    f"arn:{partition}:logs:{region}:{account}:log-group:/aws/sagemaker/ProcessingJobs",
-                    f"arn:{partition}:logs:{region}:{account}:log-group:/aws/sagemaker/ProcessingJobs:*",
-                ],
-            ),
-            allow("DataQualityMetrics", ["cloudwatch:PutMetricData"], "*",
-                  {"StringLike": {"cloudwatch:namespace": "aws/sagemaker/Endpoints/*"}}),
-            allow("DescribeMonitoredEndpoint", ["sagemaker:DescribeEndpoint"], endpoint.endpoint_id),
-            allow("PullAnalyzerImage", ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                  f"arn:{partition}:ecr:{region}:{image.split('.')[0]}:repository/{image.split('/', 1)[1].split(':')[0]}"),
-            allow("RegistryLogin", ["ecr:GetAuthorizationToken"], "*"),
-        ]
-        network: dict[str, Any] = {"enable_network_isolation": True, "enable_inter_container_traffic_encryption": True}
-        if endpoint.security_group is not None:
-            subnets = list(endpoint.model.get("vpc_config")["subnets"])  # type: ignore[index]
-            sg_id = ref(endpoint.security_group, "id")
-            network["vpc_config"] = {"subnets": subnets, "security_group_ids": [sg_id]}
-            statements += [
-                allow("DescribeNetwork", ["ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces",
-                                          "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"], "*"),
-                allow(
-                    "JobNetworkInterfacesInThisNetwork",
-                    ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
-                     "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"],
-                    [
-                        f"arn:{partition}:ec2:{region}:{account}:network-interface/*",
-                        *(f"arn:{partition}:ec2:{region}:{account}:subnet/{s}" for s in subnets),
-                        f"arn:{partition}:ec2:{region}:{account}:security-group/{sg_id}",
-                    ],
-                ),
-            ]
-        if baseline:
-            base_bucket = baseline.split("/")[2]
-            base_prefix = "/".join(baseline.split("/")[3:])
-            statements.append(allow("ReadBaseline", ["s3:GetObject"],
-                                    f"arn:{partition}:s3:::{base_bucket}/{base_prefix + '/' if base_prefix else ''}*"))
-        policy = _iam.role_policy(
-            scope, "DataQualityPolicy", name=f"{self.props.name}-dq-{ep}-{region}",
-            principal=role, statements=statements, provider=self._provider,
-        )
-        definition: dict[str, Any] = dict(
-            name=f"{ep}-dq-{short_hash(baseline or 'statistics-only', length=6)}",
-            role_arn=ref(role, "arn"),
-            data_quality_app_specification={"image_uri": image},
-            data_quality_job_input={
-                "endpoint_input": {
-                    "endpoint_name": endpoint.endpoint_name,
-                    "local_path": "/opt/ml/processing/input/endpoint",
-                    "s3_input_mode": "File",
-                    "s3_data_distribution_type": "FullyReplicated",
-                }
-            },
-            data_quality_job_output_config={
-                "kms_key_id": capture_key,
-                "monitoring_outputs": {
-                    "s3_output": {"s3_uri": reports, "local_path": "/opt/ml/processing/output", "s3_upload_mode": "EndOfJob"}
-                },
-            },
-            job_resources={
-                "cluster_config": {
-                    "instance_count": 1,
-                    "instance_type": getattr(props, "data_quality_instance_type", "ml.m5.xlarge"),
-                    "volume_size_in_gb": 20,
-                    "volume_kms_key_id": endpoint.key_id,
-                }
-            },
-            network_config=network,
-            stopping_condition={"max_runtime_in_seconds": 1800},
-        )
-        if baseline:
-            definition["data_quality_baseline_config"] = {
-                "constraints_resource": {"s3_uri": f"{baseline}/constraints.json"},
-                "statistics_resource": {"s3_uri": f"{baseline}/statistics.json"},
-            }
-        job = Resource(scope, "DataQualityJob", "aws_sagemaker_data_quality_job_definition",
-                       provider=provider, depends_on=[policy], **definition)
-        self.data_quality[f"{ep}/{region}"] = Resource(
+        image = analyzer_image(endpoint.region, dict(getattr(props, "analyzer_images", {})), path=self.node.path)
+        self.data_quality[f"{endpoint.props.name}/{endpoint.region}"] = add_data_quality(
             scope,
-            "DataQualitySchedule",
-            "aws_sagemaker_monitoring_schedule",
-            provider=provider,
-            name=f"{ep}-data-quality",
-            monitoring_schedule_config={
-                "monitoring_job_definition_name": ref(job, "name"),
-                "monitoring_type": "DataQuality",
-                "schedule_config": {"schedule_expression": DATA_QUALITY_SCHEDULE},
-            },
+            endpoint,
+            role=self._dq_principal(),
+            name=props.name,
+            image=image,
+            instance_type=getattr(props, "data_quality_instance_type", "ml.m5.xlarge"),
+            baseline_uri=getattr(props, "data_quality_baseline_uri", None),
+            policy_provider=self._provider,
         )
 
     # ------------------------------------------------------------------ dashboard
