@@ -54,6 +54,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from .schema import LazyJson
+
 __all__ = [
     "BUNDLE",
     "Definitions",
@@ -80,28 +82,8 @@ _TOP_MERGED = ("location", "tags", "identity")
 _JSON_NAMES = {bool: "boolean", int: "integer", float: "number", str: "string", dict: "object", list: "array"}
 
 
-class _Models(Mapping[str, Any]):
-    """Model name -> MODEL, parsed on first access (the file stores each model as a JSON string)."""
-
-    def __init__(self, raw: Mapping[str, str]) -> None:
-        self._raw = raw
-        self._parsed: dict[str, Any] = {}
-
-    def __getitem__(self, key: str) -> Any:
-        try:
-            return self._parsed[key]
-        except KeyError:
-            model = self._parsed[key] = json.loads(self._raw[key])
-            return model
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._raw
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
-
-    def __len__(self) -> int:
-        return len(self._raw)
+#: Model name -> MODEL, parsed on first access (the file stores each model as a JSON string).
+_Models = LazyJson
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["ProviderSchema", "SCHEMA_FILES", "load", "schemas_for", "validate_stack"]
+__all__ = ["LazyJson", "ProviderSchema", "SCHEMA_FILES", "load", "schemas_for", "validate_stack"]
 
 #: Provider local name -> bundled schema files it is validated against.
 SCHEMA_FILES: dict[str, tuple[str, ...]] = {
@@ -42,8 +42,10 @@ _META = frozenset(
 _PROVIDER_META = frozenset({"//", "alias", "version"})
 
 
-class _Blocks(Mapping[str, Any]):
-    """Type name -> BLOCK, parsed on first access (the files store each block as a JSON string)."""
+class LazyJson(Mapping[str, Any]):
+    """Name -> value of a mapping whose values are stored as JSON strings, each parsed on first access
+    (the bundled schema files store each block / model that way, so loading a file parses only its
+    outer object)."""
 
     def __init__(self, raw: dict[str, str]) -> None:
         self._raw = raw
@@ -53,8 +55,8 @@ class _Blocks(Mapping[str, Any]):
         try:
             return self._parsed[key]
         except KeyError:
-            block = self._parsed[key] = json.loads(self._raw[key])
-            return block
+            value = self._parsed[key] = json.loads(self._raw[key])
+            return value
 
     def __contains__(self, key: object) -> bool:
         return key in self._raw
@@ -94,8 +96,8 @@ def load(filename: str) -> ProviderSchema:
         source=data["source"],
         version=data["version"],
         provider_block=data.get("provider_block", {}),
-        resources=_Blocks(data["resources"]),
-        data_sources=_Blocks(data["data_sources"]),
+        resources=LazyJson(data["resources"]),
+        data_sources=LazyJson(data["data_sources"]),
     )
 
 
