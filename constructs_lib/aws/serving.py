@@ -48,11 +48,17 @@ region), with every default:
   ``Invocation5XXErrors`` (the share of failed invocations) at or above
   ``health_error_percent`` (25 %) in 2 of 3 one-minute periods; no traffic is healthy.
 
-Recovery (:attr:`Endpoint.recovery`): an endpoint holds no data (RPO ``None``); its RTO is the time
-global routing needs to move clients to another region: alarm detection
+Recovery: an endpoint holds no data (RPO ``None``) and does not fail over by itself
+(:attr:`Endpoint.recovery` is all ``None``: serving in its region is back when the region is). With
+global routing in front (:class:`~.routing.Routing`), the RTO is the time routing needs to move
+clients to another region, :func:`failover_rto_minutes`: alarm detection
 (:data:`HEALTH_PERIOD_SECONDS` x :data:`HEALTH_EVALUATION_PERIODS`), Route 53 noticing the alarm
 state (health-check interval x :data:`HEALTH_CHECK_FAILURE_THRESHOLD`) and the record TTL
 (:data:`DNS_TTL_SECONDS`), rounded up to minutes.
+
+The constructor runs named steps in this order: region checks, key and log group, execution role
+(with the placeholder image), model artifacts, data capture, network placement, the execution
+policy, placeholder model, bootstrap configuration, endpoint, autoscaling, health alarm.
 """
 
 from __future__ import annotations
@@ -308,10 +314,13 @@ class Endpoint(MlopsConstruct):
     Attributes:
         resource: the ``aws_sagemaker_endpoint``.
         endpoint_name / endpoint_id: name and ARN tokens of the endpoint.
+        invoke_url: ``https://runtime.sagemaker.<region>.amazonaws.com/endpoints/<name>/invocations``
+            (requests are SigV4-signed for the region).
         region: ``props.region``.
         runtime_host: ``runtime.sagemaker.<region>.amazonaws.com`` (what routing records point to).
         health_target: the health ``aws_cloudwatch_metric_alarm``; ``health_alarm_name`` its name.
-        recovery: :class:`~constructs_lib.core.recovery.Recovery` (RPO ``None``, RTO of failover).
+        recovery: :class:`~constructs_lib.core.recovery.Recovery`, all ``None`` (no data, no
+            failover without routing; :attr:`~.routing.Routing.recovery` has the failover RTO).
         principal / principal_arn: the execution ``aws_iam_role`` and its ARN (pipelines deploy
             their models with it).
         model / config: the placeholder ``aws_sagemaker_model`` and the bootstrap
@@ -342,6 +351,28 @@ class Endpoint(MlopsConstruct):
         images: ContainerRegistry | None = None,
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
+        artifact_store = artifact_store or capture_store
+        capture_store = capture_store or artifact_store
+        self._describe(props, self._region_of(props, artifact_store))
+        self._key_and_log_group(props)
+        self._execution_role()
+        artifact_object = self._artifacts(artifact_store)
+        capture = self._capture(capture_store, props)
+        vpc_config = self._network(network)
+        grants = self._execution_policy(images)
+        self._placeholder_model(props, artifact_object, vpc_config, grants)
+        self._bootstrap_config(props, capture)
+        self._endpoint(grants)
+        self._autoscaling(props)
+        self._health_alarm(props)
+        #: An endpoint alone does not fail over: serving in its region is back when the region is
+        #: (RTO ``None``); the :class:`~.routing.Routing` in front of endpoints has the failover RTO.
+        self.recovery: Recovery = Recovery(rpo_minutes=None, rto_minutes=None, replica_region=None)
+
+    # ------------------------------------------------------------------ steps (in build order)
+
+    def _region_of(self, props: CoreEndpointProps, artifact_store: DataStore | None) -> str:
+        """``props.region``, refusing what the placeholder model cannot be built without."""
         region = getattr(props, "region", None)
         if region is None:
             raise ConstructError(
@@ -349,10 +380,7 @@ class Endpoint(MlopsConstruct):
                 "the endpoint's region is unknown; use constructs_lib.aws.EndpointProps "
                 "with region=<the region of the provider>"
             )
-        placeholder_image = getattr(props, "placeholder_image", None)
-        artifact_store = artifact_store or capture_store
-        capture_store = capture_store or artifact_store
-        if placeholder_image is None:
+        if getattr(props, "placeholder_image", None) is None:
             if region not in SKLEARN_INFERENCE_ACCOUNTS:
                 raise ConstructError(
                     self.node.path,
@@ -366,12 +394,17 @@ class Endpoint(MlopsConstruct):
                     "the placeholder model needs a store for its artifact; pass "
                     "artifact_store= (or capture_store=), or set EndpointProps.placeholder_image"
                 )
+        return str(region)
+
+    def _describe(self, props: CoreEndpointProps, region: str) -> None:
+        """The endpoint's region, machine, cores and runtime host (attributes other constructs read)."""
         self.region: str = region
         self.serverless: bool = props.serverless is not None
-        name = props.name
-        account = _iam.account_id(self, provider)
-        partition = _iam.partition(self, provider)
+        self._name = props.name
+        self._account = _iam.account_id(self, self._provider)
+        self._partition = _iam.partition(self, self._provider)
         machine = props.machine_type or (DEFAULT_GPU_INSTANCE_TYPE if props.gpu else DEFAULT_CPU_INSTANCE_TYPE)
+        self._machine = machine
         self.machine_type: str | None = None if self.serverless else machine
         cores = INSTANCE_CORES.get(machine, (None, None))
         self.vcpus: int | None = None if self.serverless else (getattr(props, "vcpus", None) or cores[0])
@@ -379,10 +412,13 @@ class Endpoint(MlopsConstruct):
         self.gpus: int | None = None if self.serverless else (gpus if gpus is not None else cores[1])
         self.runtime_host: str = f"runtime.sagemaker.{region}.amazonaws.com"
         self.variant_name: str = VARIANT_NAME
+        self._statements: list[dict[str, Any]] = []
 
-        # ---- key and log group
+    def _key_and_log_group(self, props: CoreEndpointProps) -> None:
+        """The endpoint key (volumes and logs) and the log group, created before the endpoint."""
+        name, region = self._name, self.region
         log_group_name = f"/aws/sagemaker/Endpoints/{name}"
-        log_group_arn = f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}"
+        self._log_group_arn = f"arn:{self._partition}:logs:{region}:{self._account}:log-group:{log_group_name}"
         self.key: Key | None = own_key(
             self,
             "Key",
@@ -390,39 +426,40 @@ class Endpoint(MlopsConstruct):
             name=f"{name}-endpoint",
             description=f"Encrypts the volumes and logs of endpoint {name} in {region}",
             deletion_protection=False,
-            provider=provider,
+            provider=self._provider,
         )
-        key_arn = key_arn_of(self.key, props.encryption)
         if self.key is not None:
             self.key.allow_cloudwatch_logs(
-                "CloudWatchLogsOfThisEndpointOnly", region=region, log_group_arn=log_group_arn
+                "CloudWatchLogsOfThisEndpointOnly", region=region, log_group_arn=self._log_group_arn
             )
-        self.key_id: str = key_arn
+        self.key_id: str = key_arn_of(self.key, props.encryption)
         self.log_group: Resource = Resource(
             self,
             "LogGroup",
             "aws_cloudwatch_log_group",
-            provider=provider,
+            provider=self._provider,
             name=log_group_name,
             retention_in_days=getattr(props, "log_retention_days", 365),
-            kms_key_id=key_arn,
+            kms_key_id=self.key_id,
         )
 
-        # ---- execution role
+    def _execution_role(self) -> None:
+        """The execution role, its log and metric permissions, and the placeholder image it pulls."""
+        name, region, partition = self._name, self.region, self._partition
         self.principal: Resource = _iam.service_role(
             self,
             "ExecutionRole",
             name=f"{name}-{region}-serving"[:64],
             description=f"Execution role of SageMaker endpoint {name} in {region}",
             services=["sagemaker.amazonaws.com"],
-            provider=provider,
+            provider=self._provider,
         )
         self.principal_arn: str = ref(self.principal, "arn")
-        statements: list[dict[str, Any]] = [
+        self._statements += [
             allow(
                 "EndpointLogs",
                 ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                [log_group_arn, f"{log_group_arn}:*"],
+                [self._log_group_arn, f"{self._log_group_arn}:*"],
             ),
             allow(
                 "EndpointMetrics",
@@ -431,178 +468,201 @@ class Endpoint(MlopsConstruct):
                 {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
             ),
         ]
-        placeholder_repo = None
+        placeholder_image = getattr(self.props, "placeholder_image", None)
+        self._own_image = placeholder_image is None
         if placeholder_image is None:
             acct = SKLEARN_INFERENCE_ACCOUNTS[region]
             image = f"{acct}.dkr.ecr.{region}.amazonaws.com/sagemaker-scikit-learn:{PLACEHOLDER_FRAMEWORK_VERSION}-cpu-py3"
-            placeholder_repo = f"arn:{partition}:ecr:{region}:{acct}:repository/sagemaker-scikit-learn"
-            statements += [
+            self._statements += [
                 allow("RegistryLogin", ["ecr:GetAuthorizationToken"], "*"),
                 allow(
                     "PullPlaceholderImage",
                     ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                    placeholder_repo,
+                    f"arn:{partition}:ecr:{region}:{acct}:repository/sagemaker-scikit-learn",
                 ),
             ]
         else:
             image = placeholder_image
         self.placeholder_image: str = image
 
+    def _artifacts(self, artifact_store: DataStore | None) -> Resource | None:
+        """Read of the model artifacts of this region's bucket, and the placeholder artifact object."""
         self.placeholder_uri: str | None = None
         #: ``s3://<bucket of this region>/models/``: where this region's model versions are read from.
         self.model_artifacts_uri: str | None = None
-        artifact_object = None
-        if artifact_store is not None:
-            bucket, bucket_arn, bucket_key = regional_bucket(artifact_store, region)
-            self.model_artifacts_uri = f"s3://{bucket}/{MODEL_ARTIFACTS_PREFIX}"
-            statements += [
-                allow(
-                    "ReadModelArtifacts",
-                    ["s3:GetObject", "s3:GetObjectVersion"],
-                    [f"{bucket_arn}/serving/{name}/*", f"{bucket_arn}/{MODEL_ARTIFACTS_PREFIX}*"],
-                ),
-                kms_statement("DecryptModelArtifacts", bucket_key, ["kms:Decrypt"], via_service="s3"),
-            ]
-            if placeholder_image is None:
-                key = f"serving/{name}/placeholder/{region}/model.tar.gz"
-                artifact_object = Resource(
-                    self,
-                    "PlaceholderArtifact",
-                    "aws_s3_object",
-                    provider=provider,
-                    bucket=bucket,
-                    key=key,
-                    content_base64=base64.b64encode(placeholder_artifact()).decode(),
-                    content_type="application/gzip",
-                    server_side_encryption="aws:kms",
-                    kms_key_id=bucket_key,
-                    bucket_key_enabled=True,
-                )
-                self.placeholder_uri = f"s3://{bucket}/{key}"
+        if artifact_store is None:
+            return None
+        name, region = self._name, self.region
+        bucket, bucket_arn, bucket_key = regional_bucket(artifact_store, region)
+        self.model_artifacts_uri = f"s3://{bucket}/{MODEL_ARTIFACTS_PREFIX}"
+        self._statements += [
+            allow(
+                "ReadModelArtifacts",
+                ["s3:GetObject", "s3:GetObjectVersion"],
+                [f"{bucket_arn}/serving/{name}/*", f"{bucket_arn}/{MODEL_ARTIFACTS_PREFIX}*"],
+            ),
+            kms_statement("DecryptModelArtifacts", bucket_key, ["kms:Decrypt"], via_service="s3"),
+        ]
+        if not self._own_image:
+            return None
+        key = f"serving/{name}/placeholder/{region}/model.tar.gz"
+        self.placeholder_uri = f"s3://{bucket}/{key}"
+        return Resource(
+            self,
+            "PlaceholderArtifact",
+            "aws_s3_object",
+            provider=self._provider,
+            bucket=bucket,
+            key=key,
+            content_base64=base64.b64encode(placeholder_artifact()).decode(),
+            content_type="application/gzip",
+            server_side_encryption="aws:kms",
+            kms_key_id=bucket_key,
+            bucket_key_enabled=True,
+        )
 
+    def _capture(self, capture_store: DataStore | None, props: CoreEndpointProps) -> dict[str, Any] | None:
+        """The data capture configuration (requests and responses) and the role's write of it."""
         self.capture_uri: str | None = None
-        capture: dict[str, Any] | None = None
-        if capture_store is not None and props.data_capture_percent > 0 and not self.serverless:
-            bucket, bucket_arn, bucket_key = regional_bucket(capture_store, region)
-            self.capture_uri = f"s3://{bucket}/{CAPTURE_PREFIX}/{name}"
-            self.capture_bucket_arn: str = bucket_arn
-            self.capture_key_id: str = bucket_key
-            statements += [
-                allow("WriteCapturedData", ["s3:PutObject"], f"{bucket_arn}/{CAPTURE_PREFIX}/{name}/*"),
-                kms_statement(
-                    "EncryptCapturedData", bucket_key, ["kms:Decrypt", "kms:GenerateDataKey"], via_service="s3"
-                ),
-            ]
-            capture = {
-                "enable_capture": True,
-                "initial_sampling_percentage": props.data_capture_percent,
-                "destination_s3_uri": self.capture_uri,
-                "kms_key_id": bucket_key,
-                "capture_options": [{"capture_mode": "Input"}, {"capture_mode": "Output"}],
-                "capture_content_type_header": {
-                    "csv_content_types": ["text/csv"],
-                    "json_content_types": ["application/json"],
-                },
-            }
+        if capture_store is None or props.data_capture_percent <= 0 or self.serverless:
+            return None
+        bucket, bucket_arn, bucket_key = regional_bucket(capture_store, self.region)
+        self.capture_uri = f"s3://{bucket}/{CAPTURE_PREFIX}/{self._name}"
+        self.capture_bucket_arn: str = bucket_arn
+        self.capture_key_id: str = bucket_key
+        self._statements += [
+            allow("WriteCapturedData", ["s3:PutObject"], f"{bucket_arn}/{CAPTURE_PREFIX}/{self._name}/*"),
+            kms_statement(
+                "EncryptCapturedData", bucket_key, ["kms:Decrypt", "kms:GenerateDataKey"], via_service="s3"
+            ),
+        ]
+        return {
+            "enable_capture": True,
+            "initial_sampling_percentage": props.data_capture_percent,
+            "destination_s3_uri": self.capture_uri,
+            "kms_key_id": bucket_key,
+            "capture_options": [{"capture_mode": "Input"}, {"capture_mode": "Output"}],
+            "capture_content_type_header": {
+                "csv_content_types": ["text/csv"],
+                "json_content_types": ["application/json"],
+            },
+        }
 
-        # ---- network placement
+    def _network(self, network: Network | None) -> dict[str, Any] | None:
+        """The security group (no ingress, HTTPS egress) and the model's ``vpc_config``, with a network."""
         self.security_group: Resource | None = None
-        vpc_config = None
-        if network is not None and not self.serverless:
-            if not isinstance(network, Network):
-                raise ConstructTypeError(
-                    self.node.path,
-                    f"network must be a constructs_lib.aws.Network, got {type(network).__name__}"
-                )
-            self.security_group = Resource(
+        if network is None or self.serverless:
+            return None
+        if not isinstance(network, Network):
+            raise ConstructTypeError(
+                self.node.path,
+                f"network must be a constructs_lib.aws.Network, got {type(network).__name__}"
+            )
+        name, provider = self._name, self._provider
+        self.security_group = Resource(
+            self,
+            "SecurityGroup",
+            "aws_security_group",
+            provider=provider,
+            name=f"{name}-endpoint",
+            description=f"Endpoint {name}: no ingress, HTTPS egress to VPC endpoints and S3 only",
+            vpc_id=network.network_id,
+        )
+        Acknowledge.of(self.security_group).add(
+            "CKV2_AWS_5",
+            reason=(
+                "The security group is attached to the endpoint's model through "
+                "aws_sagemaker_model.vpc_config, a resource type checkov's attachment check does not follow."
+            ),
+        )
+        sg_id = ref(self.security_group, "id")
+        for n, target in enumerate(network.security_group_egress_targets()):
+            Resource(
                 self,
-                "SecurityGroup",
-                "aws_security_group",
+                f"HttpsEgress{n + 1}",
+                "aws_vpc_security_group_egress_rule",
                 provider=provider,
-                name=f"{name}-endpoint",
-                description=f"Endpoint {name}: no ingress, HTTPS egress to VPC endpoints and S3 only",
-                vpc_id=network.network_id,
+                security_group_id=sg_id,
+                description="HTTPS to VPC endpoints" if "cidr_ipv4" in target else "HTTPS to S3 (gateway endpoint)",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                **target,
             )
-            Acknowledge.of(self.security_group).add(
-                "CKV2_AWS_5",
-                reason=(
-                    "The security group is attached to the endpoint's model through "
-                    "aws_sagemaker_model.vpc_config, a resource type checkov's attachment check does not follow."
-                ),
-            )
-            sg_id = ref(self.security_group, "id")
-            for n, target in enumerate(network.security_group_egress_targets()):
-                Resource(
-                    self,
-                    f"HttpsEgress{n + 1}",
-                    "aws_vpc_security_group_egress_rule",
-                    provider=provider,
-                    security_group_id=sg_id,
-                    description="HTTPS to VPC endpoints" if "cidr_ipv4" in target else "HTTPS to S3 (gateway endpoint)",
-                    ip_protocol="tcp",
-                    from_port=443,
-                    to_port=443,
-                    **target,
-                )
-            subnets = list(network.private_subnet_ids)
-            vpc_config = {"subnets": subnets, "security_group_ids": [sg_id]}
-            statements += [
-                allow(
-                    "DescribeNetwork",
-                    [
-                        "ec2:DescribeDhcpOptions",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeSecurityGroups",
-                        "ec2:DescribeSubnets",
-                        "ec2:DescribeVpcs",
-                    ],
-                    "*",
-                ),
-                allow(
-                    "EndpointNetworkInterfacesInThisNetwork",
-                    [
-                        "ec2:CreateNetworkInterface",
-                        "ec2:CreateNetworkInterfacePermission",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:DeleteNetworkInterfacePermission",
-                    ],
-                    [
-                        f"arn:{partition}:ec2:{region}:{account}:network-interface/*",
-                        *(f"arn:{partition}:ec2:{region}:{account}:subnet/{s}" for s in subnets),
-                        f"arn:{partition}:ec2:{region}:{account}:security-group/{sg_id}",
-                    ],
-                ),
-            ]
+        subnets = list(network.private_subnet_ids)
+        self._statements += self._network_statements(subnets, sg_id)
+        return {"subnets": subnets, "security_group_ids": [sg_id]}
+
+    def _network_statements(self, subnets: list[str], sg_id: str) -> list[dict[str, Any]]:
+        arn = f"arn:{self._partition}:ec2:{self.region}:{self._account}"
+        return [
+            allow(
+                "DescribeNetwork",
+                [
+                    "ec2:DescribeDhcpOptions",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeVpcs",
+                ],
+                "*",
+            ),
+            allow(
+                "EndpointNetworkInterfacesInThisNetwork",
+                [
+                    "ec2:CreateNetworkInterface",
+                    "ec2:CreateNetworkInterfacePermission",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:DeleteNetworkInterfacePermission",
+                ],
+                [
+                    f"{arn}:network-interface/*",
+                    *(f"{arn}:subnet/{s}" for s in subnets),
+                    f"{arn}:security-group/{sg_id}",
+                ],
+            ),
+        ]
+
+    def _execution_policy(self, images: ContainerRegistry | None) -> list[Resource]:
+        """The execution role's policy (every statement of the steps above) and image pull grant."""
         policy = _iam.role_policy(
             self,
             "ExecutionPolicy",
-            name=f"{name}-{region}-serving",
+            name=f"{self._name}-{self.region}-serving",
             principal=self.principal,
-            statements=statements,
-            provider=provider,
+            statements=self._statements,
+            provider=self._provider,
         )
-        grants: list[Any] = [policy]
+        grants: list[Resource] = [policy]
         if images is not None:
             grants += images.grant_pull(self.principal)
+        return grants
 
-        # ---- placeholder model (phase 1)
-        container: dict[str, Any] = {"image": image}
+    def _placeholder_model(
+        self,
+        props: CoreEndpointProps,
+        artifact_object: Resource | None,
+        vpc_config: dict[str, Any] | None,
+        grants: list[Resource],
+    ) -> None:
+        """Phase 1: the placeholder model (the image, and the placeholder artifact when it is ours)."""
+        container: dict[str, Any] = {"image": self.placeholder_image}
         if artifact_object is not None:
             container["model_data_url"] = self.placeholder_uri
             container["environment"] = {
                 "SAGEMAKER_PROGRAM": "placeholder.py",
                 "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
                 "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
-                "SAGEMAKER_REGION": region,
+                "SAGEMAKER_REGION": self.region,
             }
         isolation = bool(getattr(props, "network_isolation", True)) and not self.serverless
         self.model: Resource = Resource(
             self,
             "PlaceholderModel",
             "aws_sagemaker_model",
-            provider=provider,
+            provider=self._provider,
             depends_on=[*grants, *([artifact_object] if artifact_object is not None else [])],
-            name=f"{name}-placeholder",
+            name=f"{self._name}-placeholder",
             execution_role_arn=self.principal_arn,
             primary_container=container,
             vpc_config=vpc_config,
@@ -617,13 +677,15 @@ class Endpoint(MlopsConstruct):
                 ),
             )
 
-        # ---- bootstrap configuration and endpoint
+    def _bootstrap_config(self, props: CoreEndpointProps, capture: dict[str, Any] | None) -> None:
+        """The bootstrap endpoint configuration: one variant, the volume key, data capture."""
+        machine = self._machine
         variant: dict[str, Any] = {
             "variant_name": VARIANT_NAME,
             "model_name": ref(self.model, "name"),
             "initial_variant_weight": 1,
         }
-        volume_key: str | None = key_arn
+        volume_key: str | None = self.key_id
         if props.serverless is not None:
             variant["serverless_config"] = {
                 "max_concurrency": props.serverless.max_concurrency,
@@ -639,8 +701,8 @@ class Endpoint(MlopsConstruct):
             self,
             "BootstrapConfig",
             "aws_sagemaker_endpoint_configuration",
-            provider=provider,
-            name=f"{name}-bootstrap",
+            provider=self._provider,
+            name=f"{self._name}-bootstrap",
             kms_key_arn=volume_key,
             production_variants=[variant],
             data_capture_config=capture,
@@ -654,66 +716,77 @@ class Endpoint(MlopsConstruct):
             )
             Acknowledge.of(self.config).add("CKV_AWS_98", reason=f"No volume key: {why}.")
         self.bootstrap_config_name: str = ref(self.config, "name")
+
+    def _endpoint(self, grants: list[Resource]) -> None:
+        """The endpoint on the bootstrap configuration; the pipeline owns later configurations."""
         self.resource: Resource = Resource(
             self,
             "Resource",
             "aws_sagemaker_endpoint",
-            provider=provider,
+            provider=self._provider,
             depends_on=[self.log_group, *grants],
             # The pipeline deploys each approved model version with its own endpoint configuration
             # (UpdateEndpoint); Terraform must not roll the endpoint back to the bootstrap one.
             ignore_changes=["endpoint_config_name"],
-            name=name,
+            name=self._name,
             endpoint_config_name=self.bootstrap_config_name,
         )
         self.endpoint_name: str = ref(self.resource, "name")
         self.endpoint_id: str = ref(self.resource, "arn")
+        #: What scores requests: the regional SageMaker runtime's invocations URL (SigV4-signed).
+        self.invoke_url: str = f"https://{self.runtime_host}/endpoints/{self.endpoint_name}/invocations"
 
-        # ---- autoscaling (instances only)
+    def _autoscaling(self, props: CoreEndpointProps) -> None:
+        """Instance variants: a scalable target and target tracking on invocations per instance."""
         self.scaling_target: Resource | None = None
         self.scaling_policy: Resource | None = None
-        if not self.serverless:
-            self.scaling_target = Resource(
-                self,
-                "ScalingTarget",
-                "aws_appautoscaling_target",
-                provider=provider,
-                service_namespace="sagemaker",
-                scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-                resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
-                min_capacity=props.min_instances,
-                max_capacity=props.max_instances,
-            )
-            self.scaling_policy = Resource(
-                self,
-                "ScalingPolicy",
-                "aws_appautoscaling_policy",
-                provider=provider,
-                name=f"{name}-invocations-per-instance",
-                policy_type="TargetTrackingScaling",
-                service_namespace=ref(self.scaling_target, "service_namespace"),
-                scalable_dimension=ref(self.scaling_target, "scalable_dimension"),
-                resource_id=ref(self.scaling_target, "resource_id"),
-                target_tracking_scaling_policy_configuration={
-                    "target_value": props.target_invocations_per_instance,
-                    "scale_in_cooldown": props.scale_in_cooldown_seconds,
-                    "scale_out_cooldown": props.scale_out_cooldown_seconds,
-                    "predefined_metric_specification": {
-                        "predefined_metric_type": "SageMakerVariantInvocationsPerInstance"
-                    },
+        if self.serverless:
+            return
+        provider = self._provider
+        self.scaling_target = Resource(
+            self,
+            "ScalingTarget",
+            "aws_appautoscaling_target",
+            provider=provider,
+            service_namespace="sagemaker",
+            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
+            min_capacity=props.min_instances,
+            max_capacity=props.max_instances,
+        )
+        self.scaling_policy = Resource(
+            self,
+            "ScalingPolicy",
+            "aws_appautoscaling_policy",
+            provider=provider,
+            name=f"{self._name}-invocations-per-instance",
+            policy_type="TargetTrackingScaling",
+            service_namespace=ref(self.scaling_target, "service_namespace"),
+            scalable_dimension=ref(self.scaling_target, "scalable_dimension"),
+            resource_id=ref(self.scaling_target, "resource_id"),
+            target_tracking_scaling_policy_configuration={
+                "target_value": props.target_invocations_per_instance,
+                "scale_in_cooldown": props.scale_in_cooldown_seconds,
+                "scale_out_cooldown": props.scale_out_cooldown_seconds,
+                "predefined_metric_specification": {
+                    "predefined_metric_type": "SageMakerVariantInvocationsPerInstance"
                 },
-            )
+            },
+        )
 
-        # ---- health alarm (what routing checks)
+    def _health_alarm(self, props: CoreEndpointProps) -> None:
+        """The health alarm routing checks: the share of 5xx invocations."""
+        name, region = self._name, self.region
+        percent = getattr(props, "health_error_percent", 25.0)
         self.health_alarm_name: str = f"{name}-health"
         self.health_target: Resource = Resource(
             self,
             "HealthAlarm",
             "aws_cloudwatch_metric_alarm",
-            provider=provider,
+            provider=self._provider,
             alarm_name=self.health_alarm_name,
             alarm_description=(
-                f"Endpoint {name} in {region} fails {getattr(props, 'health_error_percent', 25.0)}% or more "
+                f"Endpoint {name} in {region} fails {percent}% or more "
                 "of invocations (5xx); Route 53 routes around the region while this alarm is on"
             ),
             namespace="AWS/SageMaker",
@@ -723,11 +796,8 @@ class Endpoint(MlopsConstruct):
             period=HEALTH_PERIOD_SECONDS,
             evaluation_periods=HEALTH_EVALUATION_PERIODS,
             datapoints_to_alarm=HEALTH_DATAPOINTS_TO_ALARM,
-            threshold=getattr(props, "health_error_percent", 25.0) / 100,
+            threshold=percent / 100,
             comparison_operator="GreaterThanOrEqualToThreshold",
             treat_missing_data="notBreaching",
             actions_enabled=True,
-        )
-        self.recovery: Recovery = Recovery(
-            rpo_minutes=None, rto_minutes=failover_rto_minutes(), replica_region=None
         )

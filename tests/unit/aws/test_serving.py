@@ -178,9 +178,14 @@ def test_health_alarm_and_recovery(two) -> None:
     assert alarm["metric_name"] == "Invocation5XXErrors" and alarm["statistic"] == "Average"
     assert alarm["threshold"] == 0.25 and alarm["treat_missing_data"] == "notBreaching"
     assert h["primary"].health_alarm_name == alarm["alarm_name"] == "churn-health"
-    assert h["primary"].recovery.rpo_minutes is None
-    assert h["primary"].recovery.rto_minutes == failover_rto_minutes(30) == 6
-    assert failover_rto_minutes(10) == 5
+    # no data, and no failover by itself: the routing in front of endpoints has the failover RTO
+    rec = h["primary"].recovery
+    assert (rec.rpo_minutes, rec.rto_minutes, rec.replica_region) == (None, None, None)
+    assert failover_rto_minutes(30) == 6 and failover_rto_minutes(10) == 5
+    region = h["primary"].region
+    assert h["primary"].invoke_url == (
+        f"https://runtime.sagemaker.{region}.amazonaws.com/endpoints/{h['primary'].endpoint_name}/invocations"
+    )
 
 
 def test_serverless_has_no_instances_scaling_or_capture(build) -> None:
