@@ -1,8 +1,14 @@
-"""Private helpers of the Azure package: string references and role assignments of ``grant_*``."""
+"""Private helpers of the Azure package: string references, role assignments of ``grant_*``,
+custom roles, Log Analytics workspaces and diagnostic settings, and what a construct needs from a
+network (:class:`PrivateEndpoints`).
+
+The lowest module of the package: it imports nothing from it, so every other module may use it.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Protocol
 
 from ..core import engine
 from ..core.errors import ConstructError
@@ -10,8 +16,23 @@ from ..core.naming import short_hash
 from ..core.resource import DataSource, Resource
 
 __all__ = [
-    "ML_API_VERSION", "PRINCIPAL_TYPES", "attr", "custom_role", "key_identity", "log_workspace", "own_key", "role_assignment",
+    "ML_API_VERSION",
+    "PRINCIPAL_TYPES",
+    "PrivateEndpoints",
+    "attr",
+    "custom_role",
+    "diagnostic_setting",
+    "log_workspace",
+    "role_assignment",
 ]
+
+
+class PrivateEndpoints(Protocol):
+    """What constructs need from a network to get a private endpoint (an azure ``Network``)."""
+
+    def add_private_endpoint(
+        self, scope: engine.Construct, id: str, target_id: str, subresource: str
+    ) -> Resource: ...
 
 
 def attr(element: Resource | DataSource, attribute: str) -> str:
@@ -146,76 +167,33 @@ def custom_role(
     )
 
 
-def key_identity(
+def diagnostic_setting(
     scope: engine.Construct,
+    id: str,
     *,
     name: str,
-    resource_group_name: str,
-    location: str,
-    key_scope: str,
-    description: str,
+    target_resource_id: str,
+    log_analytics_workspace_id: str,
+    logs: Sequence[str] = (),
+    log_groups: Sequence[str] = (),
+    metrics: Sequence[str] = (),
     provider: engine.TerraformProvider | None,
-) -> tuple[Resource, Resource]:
-    """A user-assigned identity [Identity] that may wrap and unwrap data keys with the key at
-    ``key_scope`` ("Key Vault Crypto Service Encryption User" [KeyAccess]).
+) -> Resource:
+    """An ``azurerm_monitor_diagnostic_setting`` (child ``id`` of ``scope``) that sends the log
+    ``logs`` categories, then the ``log_groups`` category groups (e.g. ``allLogs``), and the
+    ``metrics`` categories of ``target_resource_id`` to a Log Analytics workspace.
 
-    Returns ``(identity, key_access)``; make the resource that uses the key depend on
-    ``key_access``.
+    Every construct that writes diagnostics uses it; without ``metrics`` no metric is sent.
     """
-    from .keys import CRYPTO_SERVICE_ENCRYPTION_USER_ROLE  # keys imports this module
-
-    identity = Resource(
+    enabled_log = [{"category": c} for c in logs] + [{"category_group": g} for g in log_groups]
+    return Resource(
         scope,
-        "Identity",
-        "azurerm_user_assigned_identity",
+        id,
+        "azurerm_monitor_diagnostic_setting",
         provider=provider,
         name=name,
-        resource_group_name=resource_group_name,
-        location=location,
-    )
-    key_access = Resource(
-        scope,
-        "KeyAccess",
-        "azurerm_role_assignment",
-        provider=provider,
-        scope=key_scope,
-        role_definition_name=CRYPTO_SERVICE_ENCRYPTION_USER_ROLE,
-        principal_id=attr(identity, "principal_id"),
-        principal_type="ServicePrincipal",
-        description=description,
-    )
-    return identity, key_access
-
-
-def own_key(
-    scope: engine.Construct,
-    props: Any,
-    *,
-    log_analytics_workspace_id: str | None,
-    provider: engine.TerraformProvider | None,
-    network: Any = None,
-) -> Any:
-    """The construct's own customer-managed ``Key`` (child id "Key"), or None when
-    ``props.encryption.key_id`` supplies one.
-
-    ``props`` carries ``name``, ``encryption``, ``resource_group_name``, ``location`` and
-    ``deletion_protection``; the key's vault sends its audit logs to ``log_analytics_workspace_id``.
-    """
-    if props.encryption.key_id is not None:
-        return None
-    from .keys import Key, KeyProps  # keys imports this module
-
-    return Key(
-        scope,
-        "Key",
-        KeyProps.for_encryption(
-            props.name,
-            props.encryption,
-            resource_group_name=props.resource_group_name,
-            location=props.location,
-            deletion_protection=props.deletion_protection,
-            log_analytics_workspace_id=log_analytics_workspace_id,
-        ),
-        provider=provider,
-        network=network,
+        target_resource_id=target_resource_id,
+        log_analytics_workspace_id=log_analytics_workspace_id,
+        enabled_log=enabled_log,
+        enabled_metric=[{"category": m} for m in metrics] or None,
     )

@@ -36,13 +36,14 @@ from ..core import engine
 from ..core.build_props import FeatureStoreProps as _CoreFeatureStoreProps
 from ..core.construct import MlopsConstruct
 from ..core.naming import bucket_name
+from ..core.recovery import Recovery
 from ..core.resource import Resource
 from ._common import ML_API_VERSION, attr, custom_role, role_assignment
 from .storage import DataStore, DataStoreProps
 from .tracking import Workspace, WorkspaceProps
 
 if TYPE_CHECKING:
-    from .network import PrivateEndpoints
+    from ._common import PrivateEndpoints
 
 __all__ = [
     "FEATURE_API_VERSION",
@@ -109,7 +110,10 @@ class FeatureStore(MlopsConstruct):
         offline: the offline :class:`DataStore`; ``online``: the ``azurerm_redis_cache`` or None.
         materialization: the materialization identity.
         groups: group name -> its ``featurestoreEntities/versions`` ``azapi_resource``.
+        store_id: the feature-store workspace id; group_ids: group name -> id of its entity version.
         feature_set_specs: group name -> {"index": ..., "timestamp": ..., "features": {name: type}}.
+        recovery: :class:`Recovery` — all None: the workspace and the online cache are regional;
+            the offline data lives in the stores (see their recovery).
     """
 
     props_type = FeatureStoreProps
@@ -199,6 +203,8 @@ class FeatureStore(MlopsConstruct):
         )
         self.resource = self.workspace.resource
         ws_id = self.workspace.workspace_id
+        self.store_id: str = ws_id
+        self.recovery = Recovery(rpo_minutes=None, rto_minutes=None, replica_region=None)
         credentials = {
             "clientId": attr(self.materialization, "client_id"),
             "resourceId": attr(self.materialization, "id"),
@@ -244,6 +250,8 @@ class FeatureStore(MlopsConstruct):
                 "features": {k: _TYPES[v] for k, v in sorted(group.features.items())},
             }
 
+        self.group_ids: dict[str, str] = {name: attr(version, "id") for name, version in self.groups.items()}
+
         self._reader = custom_role(
             self, "ReaderRole", name=f"{props.name} feature reader", target=ws_id,
             actions=FEATURE_READER_ACTIONS, description="Read feature sets of one feature store (cdktf-mlops).",
@@ -284,7 +292,7 @@ class FeatureStore(MlopsConstruct):
         out = [
             role_assignment(self, self._grants, "Read", principal, target=self.workspace.workspace_id,
                             role=self._reader, principal_type=principal_type, provider=self._provider),
-            self.offline.grant_read(principal, principal_type=principal_type),
+            *self.offline.grant_read(principal, principal_type=principal_type),
         ]
         if self.online is not None:
             out.append(self._redis_access("Reader", principal, "Data Reader"))
@@ -296,7 +304,7 @@ class FeatureStore(MlopsConstruct):
         out = [
             role_assignment(self, self._grants, "Write", principal, target=self.workspace.workspace_id,
                             role=self._writer, principal_type=principal_type, provider=self._provider),
-            self.offline.grant_write(principal, principal_type=principal_type),
+            *self.offline.grant_write(principal, principal_type=principal_type),
         ]
         if self.online is not None:
             out.append(self._redis_access("Writer", principal, "Data Contributor"))

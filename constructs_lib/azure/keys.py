@@ -23,12 +23,13 @@ from ..core import engine
 from ..core.construct import MlopsConstruct
 from ..core.acknowledge import Acknowledge
 from ..core.naming import compact_name, short_hash
+from ..core.props import EncryptionProps
 from ..core.props import KeyProps as CoreKeyProps
 from ..core.resource import DataSource, Resource
-from ._common import attr, role_assignment
+from ._common import attr, diagnostic_setting, role_assignment
 
 if TYPE_CHECKING:
-    from .network import PrivateEndpoints
+    from ._common import PrivateEndpoints
 
 __all__ = [
     "CRYPTO_OFFICER_ROLE",
@@ -36,7 +37,9 @@ __all__ = [
     "DEFAULT_KEY_SIZE",
     "Key",
     "KeyProps",
+    "key_identity",
     "key_vault",
+    "own_key",
     "vault_name",
 ]
 
@@ -246,15 +249,10 @@ class Key(MlopsConstruct):
         self.resource_id: str = attr(self.resource, "resource_versionless_id")
 
         if props.log_analytics_workspace_id:
-            Resource(
-                self,
-                "AuditLogs",
-                "azurerm_monitor_diagnostic_setting",
+            diagnostic_setting(
+                self, "AuditLogs", name="audit", target_resource_id=self.vault_id,
+                log_analytics_workspace_id=props.log_analytics_workspace_id, logs=["AuditEvent"],
                 provider=provider,
-                name="audit",
-                target_resource_id=self.vault_id,
-                log_analytics_workspace_id=props.log_analytics_workspace_id,
-                enabled_log=[{"category": "AuditEvent"}],
             )
 
         ack = Acknowledge.of(self)
@@ -280,22 +278,100 @@ class Key(MlopsConstruct):
                 ),
             )
 
-    def grant_encrypt_decrypt(self, principal_id: str, *, principal_type: str | None = None) -> Resource:
-        """Let ``principal_id`` (an Entra object id, e.g. a managed identity's ``principal_id``)
+    def grant_encrypt_decrypt(self, principal: str, *, principal_type: str | None = None) -> list[Resource]:
+        """Let ``principal`` (an Entra object id, e.g. a managed identity's ``principal_id``)
         wrap and unwrap with this key: "Key Vault Crypto Service Encryption User" on the key only.
 
         ``principal_type`` ("ServicePrincipal", "User", "Group") may be given for a principal
-        created in the same apply, to skip Entra replication checks. Granting the same principal
-        twice returns the first assignment.
+        created in the same apply, to skip Entra replication checks. Returns ``[the role
+        assignment]``; granting the same principal twice returns the first assignment.
         """
-        return role_assignment(
+        return [role_assignment(
             self,
             self._grants,
             "EncryptDecrypt",
-            principal_id,
+            principal,
             target=self.resource_id,
             role=CRYPTO_SERVICE_ENCRYPTION_USER_ROLE,
             principal_type=principal_type,
             provider=self._provider,
-        )
+        )]
+
+
+def own_key(
+    scope: engine.Construct,
+    id: str,
+    encryption: EncryptionProps,
+    *,
+    name: str,
+    resource_group_name: str,
+    location: str,
+    deletion_protection: bool,
+    log_analytics_workspace_id: str | None,
+    provider: engine.TerraformProvider | None,
+    network: "PrivateEndpoints | None" = None,
+) -> Key | None:
+    """The construct's own customer-managed key, or ``None`` when ``encryption.key_id`` brings one.
+
+    The own key is ``Key(scope, id, KeyProps.for_encryption(name, encryption, ...))`` in
+    ``resource_group_name`` / ``location``: a new vault and key rotated every
+    ``encryption.rotation_days``, ``prevent_destroy`` with ``deletion_protection``, audit logs to
+    ``log_analytics_workspace_id`` (none when None), the vault's private endpoint in ``network``.
+    The same name and signature serve every Azure construct with a key.
+    """
+    if encryption.key_id is not None:
+        return None
+    return Key(
+        scope,
+        id,
+        KeyProps.for_encryption(
+            name,
+            encryption,
+            resource_group_name=resource_group_name,
+            location=location,
+            deletion_protection=deletion_protection,
+            log_analytics_workspace_id=log_analytics_workspace_id,
+        ),
+        provider=provider,
+        network=network,
+    )
+
+
+def key_identity(
+    scope: engine.Construct,
+    *,
+    name: str,
+    resource_group_name: str,
+    location: str,
+    key_scope: str,
+    description: str,
+    provider: engine.TerraformProvider | None,
+) -> tuple[Resource, Resource]:
+    """A user-assigned identity [Identity] that may wrap and unwrap data keys with the key at
+    ``key_scope`` ("Key Vault Crypto Service Encryption User" [KeyAccess]).
+
+    Returns ``(identity, key_access)``; make the resource that uses the key depend on
+    ``key_access``.
+    """
+    identity = Resource(
+        scope,
+        "Identity",
+        "azurerm_user_assigned_identity",
+        provider=provider,
+        name=name,
+        resource_group_name=resource_group_name,
+        location=location,
+    )
+    key_access = Resource(
+        scope,
+        "KeyAccess",
+        "azurerm_role_assignment",
+        provider=provider,
+        scope=key_scope,
+        role_definition_name=CRYPTO_SERVICE_ENCRYPTION_USER_ROLE,
+        principal_id=attr(identity, "principal_id"),
+        principal_type="ServicePrincipal",
+        description=description,
+    )
+    return identity, key_access
 

@@ -65,7 +65,7 @@ from ..core.naming import compact_name
 from ..core.props import EncryptionProps
 from ..core.resource import Resource
 from ..core.run_props import MonitoringProps as _CoreMonitoringProps
-from ._common import attr, log_workspace
+from ._common import attr, diagnostic_setting, log_workspace
 
 if TYPE_CHECKING:
     from .serving import Endpoint
@@ -128,7 +128,8 @@ class Monitoring(MlopsConstruct):
     """Alert target, logs, alerts and a dashboard for one stack (see the module docstring).
 
     Attributes:
-        resource: the ``azurerm_monitor_action_group``; ``alert_target`` its id.
+        resource: the ``azurerm_monitor_action_group``; ``alert_target`` its id;
+            ``alert_targets``: ``[alert_target]``.
         logs: the ``azurerm_log_analytics_workspace``; ``log_analytics_workspace_id``.
         alarms: alert name -> ``azurerm_monitor_metric_alert`` /
             ``azurerm_monitor_scheduled_query_rules_alert_v2``.
@@ -166,6 +167,7 @@ class Monitoring(MlopsConstruct):
             ],
         )
         self.alert_target: str = attr(self.resource, "id")
+        self.alert_targets: list[str] = [self.alert_target]
         self.logs = log_workspace(
             self, name=props.name, resource_group_name=rg, location=location,
             retention_days=props.log_retention_days, provider=provider,
@@ -281,18 +283,14 @@ class Monitoring(MlopsConstruct):
         self.alarms[name] = alert
         return alert
 
-    def _diagnostics(self, key: str, target: str, logs: list[dict[str, str]]) -> Resource:
+    def _diagnostics(
+        self, key: str, target: str, *, logs: tuple[str, ...] = (), log_groups: tuple[str, ...] = ()
+    ) -> Resource:
         if key not in self.diagnostics:
-            self.diagnostics[key] = Resource(
-                self,
-                f"Diagnostics-{key}",
-                "azurerm_monitor_diagnostic_setting",
-                provider=self._provider,
-                name=f"to-{self.props.name}",
-                target_resource_id=target,
-                log_analytics_workspace_id=self.log_analytics_workspace_id,
-                enabled_log=logs,
-                enabled_metric=[{"category": "AllMetrics"}],
+            self.diagnostics[key] = diagnostic_setting(
+                self, f"Diagnostics-{key}", name=f"to-{self.props.name}", target_resource_id=target,
+                log_analytics_workspace_id=self.log_analytics_workspace_id, logs=logs,
+                log_groups=log_groups, metrics=["AllMetrics"], provider=self._provider,
             )
         return self.diagnostics[key]
 
@@ -305,7 +303,7 @@ class Monitoring(MlopsConstruct):
         base = _key(endpoint.endpoint_name, endpoint.region)
         if base in self.diagnostics:
             return {k: v for k, v in self.alarms.items() if k.startswith(base + "-")}
-        self._diagnostics(base, endpoint.endpoint_id, [{"category": c} for c in ENDPOINT_LOG_CATEGORIES])
+        self._diagnostics(base, endpoint.endpoint_id, logs=ENDPOINT_LOG_CATEGORIES)
         ep_ns, dep_ns = f"{_ML}/onlineEndpoints", f"{_ML}/onlineEndpoints/deployments"
         traffic = f"AmlOnlineEndpointTrafficLog | where _ResourceId =~ '{endpoint.endpoint_id}'"
         made = [
@@ -369,7 +367,7 @@ class Monitoring(MlopsConstruct):
         name = _key(training.props.name, "failed-runs")
         if name in self.alarms:
             return self.alarms[name]
-        self._diagnostics(_key(training.props.name, "workspace"), workspace_id, [{"category_group": "allLogs"}])
+        self._diagnostics(_key(training.props.name, "workspace"), workspace_id, log_groups=("allLogs",))
         self._panel(
             f"{training.props.name}: failed training runs",
             f"AzureMetrics | where ResourceId =~ '{workspace_id}' | where MetricName == 'Failed Runs' "

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Protocol
 
 from pydantic import Field, field_validator, model_validator
 
@@ -49,7 +48,8 @@ from ..core.errors import ConstructError
 from ..core.naming import bucket_name, short_hash
 from ..core.props import LifecycleProps
 from ..core.resource import Resource
-from ._common import attr
+from ._common import PrivateEndpoints, attr
+from .storage import DataStore, DataStoreProps
 
 __all__ = [
     "DEFAULT_ZONES",
@@ -83,14 +83,6 @@ DEFAULT_ZONES: tuple[str, ...] = (
     "privatelink.vaultcore.azure.net",
 )
 _MAX_SUBNET_PREFIX = 20
-
-
-class PrivateEndpoints(Protocol):
-    """What constructs need from a network to get a private endpoint."""
-
-    def add_private_endpoint(
-        self, scope: engine.Construct, id: str, target_id: str, subresource: str
-    ) -> Resource: ...
 
 
 class NetworkProps(_CoreNetworkProps):
@@ -194,7 +186,7 @@ class Network(MlopsConstruct):
         self.resource: Resource | None = None
         self.nat_gateway: Resource | None = None
         self.flow_log: Resource | None = None
-        self.flow_log_store: Any = None
+        self.flow_log_store: DataStore | None = None
         self.dns_zones: dict[str, Resource] = {}
         self.private_endpoints: dict[str, Resource] = {}
         self.subnets: dict[str, Resource] = {}
@@ -317,8 +309,6 @@ class Network(MlopsConstruct):
             )
 
     def _flow_logs(self, props: NetworkProps, provider: engine.TerraformProvider | None) -> None:
-        from .storage import DataStore, DataStoreProps  # storage imports this module for typing only
-
         storage_id = props.flow_log_storage_account_id
         if storage_id is None:
             self.flow_log_store = DataStore(

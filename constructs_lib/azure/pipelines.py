@@ -199,6 +199,8 @@ class Pipeline(MlopsConstruct):
     Attributes:
         resource: the ``azapi_resource`` schedule (primary child "Resource").
         pipeline_id: its Resource Manager id (token).
+        trigger_id: always None: the schedule itself and the retraining bridges start runs (jobs
+            submitted to the workspace); Azure has no separate start handle.
         pipeline_name: the schedule name (``props.name``).
         job_definition: the pipeline job every run submits (a dict; escaped for Terraform).
         identity: the execution ``azurerm_user_assigned_identity``.
@@ -276,6 +278,7 @@ class Pipeline(MlopsConstruct):
             body=self._body(DISABLED_CRON, enabled=False),
         )
         self.pipeline_id: str = attr(self.resource, "id")
+        self.trigger_id: str | None = None
         self._starter: Resource | None = None
 
     def _body(self, cron: str, *, enabled: bool) -> dict[str, Any]:
@@ -325,12 +328,13 @@ class Pipeline(MlopsConstruct):
             },
         }
 
-    def grant_start(self, principal: str, *, principal_type: str | None = None) -> Resource:
+    def grant_start(self, principal: str, *, principal_type: str | None = None) -> list[Resource]:
         """Let ``principal`` (an Entra object id) start this pipeline: the custom "pipeline
         starter" role (:data:`PIPELINE_STARTER_ACTIONS`: submit and read jobs) on the workspace.
 
         Azure has no per-pipeline permission, so the principal can submit other jobs in the same
-        workspace too (see the module docstring). Granting twice returns the first assignment.
+        workspace too (see the module docstring). Returns ``[the role assignment]``; granting
+        twice returns the first assignment.
         """
         if self._starter is None:
             self._starter = custom_role(
@@ -342,7 +346,7 @@ class Pipeline(MlopsConstruct):
                 description=f"Start (submit) runs of pipeline {self.props.name} in one Azure ML workspace (cdktf-mlops).",
                 provider=self._provider,
             )
-        return role_assignment(
+        return [role_assignment(
             self,
             self._grants,
             "Start",
@@ -352,4 +356,4 @@ class Pipeline(MlopsConstruct):
             principal_type=principal_type,
             provider=self._provider,
             description=f"Start runs of pipeline {self.props.name}",
-        )
+        )]

@@ -48,12 +48,13 @@ from ..core.build_props import ModelRegistryProps as _CoreModelRegistryProps
 from ..core.construct import MlopsConstruct
 from ..core.naming import bucket_name, compact_name, short_hash
 from ..core.props import EncryptionProps
+from ..core.recovery import Recovery
 from ..core.resource import DataSource, Resource
-from ._common import ML_API_VERSION, attr, custom_role, key_identity, own_key, role_assignment
-from .keys import Key
+from ._common import ML_API_VERSION, attr, custom_role, diagnostic_setting, role_assignment
+from .keys import Key, key_identity, own_key
 
 if TYPE_CHECKING:
-    from .network import PrivateEndpoints
+    from ._common import PrivateEndpoints
 
 __all__ = [
     "ACR_PULL_ROLE",
@@ -148,10 +149,13 @@ class ContainerRegistry(MlopsConstruct):
     """A private, CMK-encrypted Premium container registry (see the module docstring).
 
     Attributes:
-        resource: the ``azurerm_container_registry``; ``registry_id``, ``login_server``.
-        repositories: logical repository -> image prefix ``<login server>/<name>``.
+        resource: the ``azurerm_container_registry``; ``registry_id``, ``login_server`` (also
+            ``registry_url``).
+        repositories / repository_urls: logical repository -> image prefix ``<login server>/<name>``.
         key: the created :class:`Key`, or None; ``identity``: the registry's CMK identity.
         private_endpoint: the ``registry`` endpoint with ``network``.
+        recovery: :class:`Recovery` — geo-replicated asynchronously to ``replica_locations`` (RPO
+            not published: None; RTO 0, pulls move to a healthy replica), else all None.
     """
 
     props_type = ContainerRegistryProps
@@ -169,8 +173,9 @@ class ContainerRegistry(MlopsConstruct):
         super().__init__(scope, id, props, provider=provider)
         rg, location = props.resource_group_name, props.location
         self.key: Key | None = own_key(
-            self, props, log_analytics_workspace_id=props.log_analytics_workspace_id,
-            provider=provider, network=network,
+            self, "Key", props.encryption, name=props.name, resource_group_name=rg, location=location,
+            deletion_protection=props.deletion_protection,
+            log_analytics_workspace_id=props.log_analytics_workspace_id, provider=provider, network=network,
         )
         if self.key is not None:
             key_id, key_scope = self.key.key_id, self.key.resource_id
@@ -216,7 +221,13 @@ class ContainerRegistry(MlopsConstruct):
         self.registry_id: str = attr(self.resource, "id")
         self.login_server: str = attr(self.resource, "login_server")
         self.repositories: dict[str, str] = {r: f"{self.login_server}/{r}" for r in props.repositories}
+        self.registry_url: str = self.login_server
+        self.repository_urls: dict[str, str] = self.repositories
         self.immutable_tags: bool = props.immutable_tags
+        # Geo-replicas are asynchronous (RPO not published: None); pulls move to a healthy replica
+        # by themselves (RTO 0).
+        replica = props.replica_locations[0] if props.replica_locations else None
+        self.recovery = Recovery(rpo_minutes=None, rto_minutes=0 if replica else None, replica_region=replica)
 
         self.private_endpoint: Resource | None = None
         if network is not None:
@@ -234,18 +245,11 @@ class ContainerRegistry(MlopsConstruct):
                 extension=[{"name": "ContainerRegistriesVulnerabilityAssessments"}],
             )
         if props.log_analytics_workspace_id:
-            Resource(
-                self,
-                "AuditLogs",
-                "azurerm_monitor_diagnostic_setting",
-                provider=provider,
-                name="registry-events",
-                target_resource_id=self.registry_id,
+            diagnostic_setting(
+                self, "AuditLogs", name="registry-events", target_resource_id=self.registry_id,
                 log_analytics_workspace_id=props.log_analytics_workspace_id,
-                enabled_log=[
-                    {"category": "ContainerRegistryLoginEvents"},
-                    {"category": "ContainerRegistryRepositoryEvents"},
-                ],
+                logs=["ContainerRegistryLoginEvents", "ContainerRegistryRepositoryEvents"],
+                provider=provider,
             )
 
         ack = Acknowledge.of(self)
@@ -283,15 +287,17 @@ class ContainerRegistry(MlopsConstruct):
             f"--image {repository}:$TAG --write-enabled false"
         )
 
-    def grant_pull(self, principal: str, *, principal_type: str | None = None) -> Resource:
-        """Let ``principal`` (an Entra object id) pull images: "AcrPull" on the registry."""
-        return role_assignment(self, self._grants, "Pull", principal, target=self.registry_id,
-                               role=ACR_PULL_ROLE, principal_type=principal_type, provider=self._provider)
+    def grant_pull(self, principal: str, *, principal_type: str | None = None) -> list[Resource]:
+        """Let ``principal`` (an Entra object id) pull images: "AcrPull" on the registry.
+        Returns ``[the role assignment]``."""
+        return [role_assignment(self, self._grants, "Pull", principal, target=self.registry_id,
+                                role=ACR_PULL_ROLE, principal_type=principal_type, provider=self._provider)]
 
-    def grant_push(self, principal: str, *, principal_type: str | None = None) -> Resource:
-        """Let ``principal`` push (and pull) images: "AcrPush" on the registry."""
-        return role_assignment(self, self._grants, "Push", principal, target=self.registry_id,
-                               role=ACR_PUSH_ROLE, principal_type=principal_type, provider=self._provider)
+    def grant_push(self, principal: str, *, principal_type: str | None = None) -> list[Resource]:
+        """Let ``principal`` push (and pull) images: "AcrPush" on the registry. Returns ``[the role
+        assignment]``."""
+        return [role_assignment(self, self._grants, "Push", principal, target=self.registry_id,
+                                role=ACR_PUSH_ROLE, principal_type=principal_type, provider=self._provider)]
 
 
 # ----------------------------------------------------------------------------------- model registry
@@ -342,9 +348,13 @@ class ModelRegistry(MlopsConstruct):
 
     Attributes:
         resource: the ``azapi_resource`` registry; ``registry_id``, ``registry_name``.
-        approver: the approver ``azurerm_user_assigned_identity`` (manual approval), else None.
+        approver: the approver ``azurerm_user_assigned_identity`` (manual approval), else None;
+            ``approver_id``: its Entra object id (token), else None.
         approval_gate: "manual" or "automatic".
-        promotion_grants: one role assignment per ``promotion_targets`` entry.
+        promotion_grants: the role assignments of the ``promotion_targets`` entries.
+        recovery: :class:`Recovery` — model storage is kept in every replica region (copied when a
+            model is registered; RPO not published: None) and reads are served from them (RTO 0);
+            all None in a single region.
     """
 
     props_type = ModelRegistryProps
@@ -397,6 +407,8 @@ class ModelRegistry(MlopsConstruct):
         )
         self.registry_id: str = attr(self.resource, "id")
         self.approval_gate: str = props.approval
+        replica = props.replica_locations[0] if props.replica_locations else None
+        self.recovery = Recovery(rpo_minutes=None, rto_minutes=0 if replica else None, replica_region=replica)
         self.private_endpoint: Resource | None = None
         if network is not None:
             self.private_endpoint = network.add_private_endpoint(self, "PrivateEndpoint", self.registry_id, "amlregistry")
@@ -408,6 +420,7 @@ class ModelRegistry(MlopsConstruct):
         )
         self._writer: Resource | None = None
         self.approver: Resource | None = None
+        self.approver_id: str | None = None
         if props.approval == "manual":
             assert props.workspace_id is not None  # validated
             self._writer = custom_role(
@@ -427,7 +440,8 @@ class ModelRegistry(MlopsConstruct):
                 name=f"id-{props.name}-approver", resource_group_name=props.resource_group_name,
                 location=props.location,
             )
-            approvers = [attr(self.approver, "principal_id"), *props.approvers]
+            self.approver_id = attr(self.approver, "principal_id")
+            approvers = [self.approver_id, *props.approvers]
             for n, who in enumerate(approvers):
                 ptype = "ServicePrincipal" if n == 0 else None
                 role_assignment(self, self._grants, "Approve", who, target=self.registry_id,
@@ -435,18 +449,21 @@ class ModelRegistry(MlopsConstruct):
                                 description="Approves models by promoting them into the registry")
                 role_assignment(self, self._grants, "ApproveRead", who, target=props.workspace_id,
                                 role=model_reader, principal_type=ptype, provider=provider)
-        self.promotion_grants = [self.grant_read(t) for t in props.promotion_targets]
+        self.promotion_grants: list[Resource] = [g for t in props.promotion_targets for g in self.grant_read(t)]
 
-    def grant_read(self, principal: str, *, principal_type: str | None = None) -> Resource:
-        """Let ``principal`` read (approved) models of the registry: a read-only custom role on it."""
-        return role_assignment(self, self._grants, "Read", principal, target=self.registry_id,
-                               role=self._reader, principal_type=principal_type, provider=self._provider)
+    def grant_read(self, principal: str, *, principal_type: str | None = None) -> list[Resource]:
+        """Let ``principal`` read (approved) models of the registry: a read-only custom role on it.
+        Returns ``[the role assignment]``."""
+        return [role_assignment(self, self._grants, "Read", principal, target=self.registry_id,
+                                role=self._reader, principal_type=principal_type, provider=self._provider)]
 
-    def grant_write(self, principal: str, *, principal_type: str | None = None) -> Resource:
+    def grant_write(self, principal: str, *, principal_type: str | None = None) -> list[Resource]:
         """Let ``principal`` write models. Manual approval: candidate models of the dev workspace
-        only (the approver promotes them). Automatic: "AzureML Registry User" on the registry."""
+        only (the approver promotes them). Automatic: "AzureML Registry User" on the registry.
+        Returns ``[the role assignment]``."""
         if self._writer is not None:
-            return role_assignment(self, self._grants, "Write", principal, target=self.props.workspace_id,
-                                   role=self._writer, principal_type=principal_type, provider=self._provider)
-        return role_assignment(self, self._grants, "Write", principal, target=self.registry_id,
-                               role=REGISTRY_USER_ROLE, principal_type=principal_type, provider=self._provider)
+            target, role = self.props.workspace_id, self._writer
+        else:
+            target, role = self.registry_id, REGISTRY_USER_ROLE
+        return [role_assignment(self, self._grants, "Write", principal, target=target,  # type: ignore[arg-type]
+                                role=role, principal_type=principal_type, provider=self._provider)]

@@ -118,8 +118,9 @@ class Routing(MlopsConstruct):
         health_checks: region -> the external endpoint carrying that region's probe status (the
             probe itself is the profile's ``monitor_config``).
         dns_records: logical endpoint -> ``azurerm_dns_cname_record``.
-        domain: the DNS zone. ``hosts``: logical endpoint -> ``<endpoint>.<domain>``.
-        zone: the ``azurerm_dns_zone`` (created or given).
+        domain: the DNS zone. ``hosts`` / ``hostnames``: logical endpoint -> ``<endpoint>.<domain>``.
+        zone: the ``azurerm_dns_zone`` (created or given); ``name_servers``: its name servers
+            (delegate ``domain`` to them).
         recovery: :class:`Recovery` of serving: RPO None (no data), RTO = :func:`failover_minutes`.
     """
 
@@ -158,12 +159,14 @@ class Routing(MlopsConstruct):
         self.zone = zone or Resource(
             self, "Zone", "azurerm_dns_zone", provider=provider, name=props.domain, resource_group_name=rg,
         )
+        self.name_servers: list[str] = self.zone.ref_list("name_servers")
         method = ROUTING_METHODS[props.policy]
         interval = props.health_check_interval_seconds
         self.profiles: dict[str, Resource] = {}
         self.records_by_endpoint: dict[str, dict[str, Resource]] = {}
         self.dns_records: dict[str, Resource] = {}
         self.hosts: dict[str, str] = {}
+        self.hostnames: dict[str, str] = self.hosts
         rto = failover_minutes(interval)
         #: logical endpoint -> region -> Traffic Manager codes it answers (geo policy only).
         self.geo: dict[str, dict[str, list[str]]] = {}

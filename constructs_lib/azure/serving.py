@@ -25,30 +25,30 @@ everything else (instance type, scale, network, data capture). Traffic stays 100
 instances of ``main`` over to the new model. Blue/green with a second deployment is the
 pipeline's business and would need ``traffic`` ignored too (not done here).
 
-What is created (construct ids in brackets):
+What is created (construct ids in brackets), in the order the constructor builds it:
 
-* ``azapi_resource`` ``onlineEndpoints`` [Resource]: Entra ID auth (``AADToken``: no keys),
-  ``publicNetworkAccess`` Disabled unless ``public_network_access`` (global routing needs a
-  public endpoint: Traffic Manager probes and clients come from the internet; auth still needs an
-  Entra token), a system-assigned identity (Azure ML gives it AcrPull and blob read on the
-  workspace's registry and storage itself; a user-assigned one would need those granted here).
-* ``azapi_resource`` ``environments`` + ``environments/versions`` [PlaceholderEnv,
-  PlaceholderEnvVersion]: the placeholder container.
-* ``azapi_resource`` ``onlineEndpoints/deployments`` [Deployment]: managed compute of
-  ``machine_type``, ``egressPublicNetworkAccess`` Disabled (outbound only to the workspace's
-  private resources), ``scaleSettings`` Default (Azure Monitor autoscale below), Application
-  Insights on, and — with ``data_capture_percent`` > 0 — a ``dataCollector`` that writes that
-  share of requests and responses (payload logging, no scoring-code change needed) to the capture
-  store.
-* ``azapi_update_resource`` [Traffic]: 100% of the endpoint's traffic to ``main``.
-* ``azurerm_monitor_autoscale_setting`` [Autoscale] on the deployment: ``min_instances`` ..
-  ``max_instances`` (default = min), scale out by 1 when requests per minute per instance exceed
-  ``target_invocations_per_instance`` (5-minute average), scale in by 1 below half of it, with
-  the cooldowns rounded up to whole minutes (Azure's unit, at least 1).
-* with a ``capture_store``: ``azapi_resource`` ``data`` + ``data/versions`` [Capture-request,
-  Capture-response] — uri_folder data assets pointing at ``capture/<endpoint>/request|response``
-  in the store's ``data`` container — and "Storage Blob Data Contributor" on that container for
-  the endpoint's identity (``capture_store.grant_write``). The store is CMK-encrypted.
+1. ``azapi_resource`` ``onlineEndpoints`` [Resource]: Entra ID auth (``AADToken``: no keys),
+   ``publicNetworkAccess`` Disabled unless ``public_network_access`` (global routing needs a
+   public endpoint: Traffic Manager probes and clients come from the internet; auth still needs
+   an Entra token), a system-assigned identity (Azure ML gives it AcrPull and blob read on the
+   workspace's registry and storage itself; a user-assigned one would need those granted here).
+2. ``azapi_resource`` ``environments`` + ``environments/versions`` [PlaceholderEnv,
+   PlaceholderEnvVersion]: the placeholder container.
+3. with a ``capture_store`` (and ``data_capture_percent`` > 0): ``azapi_resource`` ``data`` +
+   ``data/versions`` [Capture-request, Capture-response] — uri_folder data assets pointing at
+   ``capture/<endpoint>/request|response`` in the store's ``data`` container — and "Storage Blob
+   Data Contributor" on that container for the endpoint's identity
+   (``capture_store.grant_write``). The store is CMK-encrypted.
+4. ``azapi_resource`` ``onlineEndpoints/deployments`` [Deployment]: managed compute of
+   ``machine_type``, ``egressPublicNetworkAccess`` Disabled (outbound only to the workspace's
+   private resources), ``scaleSettings`` Default (Azure Monitor autoscale below), Application
+   Insights on, and — with capture — a ``dataCollector`` that writes ``data_capture_percent`` of
+   requests and responses (payload logging, no scoring-code change needed) to the capture store.
+5. ``azapi_update_resource`` [Traffic]: 100% of the endpoint's traffic to ``main``.
+6. ``azurerm_monitor_autoscale_setting`` [Autoscale] on the deployment: ``min_instances`` ..
+   ``max_instances`` (default = min), scale out by 1 when requests per minute per instance exceed
+   ``target_invocations_per_instance`` (5-minute average), scale in by 1 below half of it, with
+   the cooldowns rounded up to whole minutes (Azure's unit, at least 1).
 
 Encryption: managed online endpoints take no key of their own; the deployment runs in the
 workspace, which is high business impact (encrypted scratch disks) and CMK-encrypted, and captured
@@ -72,7 +72,7 @@ from ..core.run_props import EndpointProps as _CoreEndpointProps
 from ._common import ML_API_VERSION, attr
 
 if TYPE_CHECKING:
-    from .network import PrivateEndpoints
+    from ._common import PrivateEndpoints
     from .storage import DataStore
 
 __all__ = [
@@ -200,9 +200,10 @@ class Endpoint(MlopsConstruct):
         deployment: the deployment ``azapi_resource``; ``deployment_id``.
         autoscale: the ``azurerm_monitor_autoscale_setting``.
         principal: Entra object id of the endpoint's system-assigned identity (token).
-        region: the endpoint's region. ``scoring_uri``: ``https://<host>/score``.
+        region: the endpoint's region. ``scoring_uri`` / ``invoke_url``: ``https://<host>/score``.
         health_target: what routing probes: ``https://<host>/`` (see :mod:`.routing`).
         capture_assets: "request"/"response" -> data asset version ``azapi_resource`` (or empty).
+        capture_grants: the capture store's grants to the endpoint's identity (or empty).
         recovery: :class:`Recovery` — RPO n/a (None: serving holds no data); RTO None until a
             :class:`~constructs_lib.azure.routing.Routing` covers the endpoint and sets it.
     """
@@ -228,60 +229,73 @@ class Endpoint(MlopsConstruct):
                 "capture_store was given; pass capture_store= or set data_capture_percent: 0"
             )
         self._network = network
-        location = props.location
-        self.region: str = location
-        name = props.endpoint_name or props.name
-        self.endpoint_name: str = name
-        host = scoring_host(name, location)
-        self.scoring_uri: str = f"https://{host}/score"
-        self.health_target: str = f"https://{host}/"
-        self.host: str = host
+        self._names(props)
+        self._endpoint(props)
+        environment_id = self._placeholder(props)
+        data_collector = self._capture(props, capture_store)
+        self._deployment(props, environment_id, data_collector)
+        self._traffic()
+        self.autoscale = self._autoscale(props, self._provider)
+        self.recovery = Recovery(rpo_minutes=None, rto_minutes=None, replica_region=None)
+
+    # -- steps ----------------------------------------------------------------------------------
+
+    def _names(self, props: EndpointProps) -> None:
+        """The endpoint's name, region, host, scoring URL and instance type."""
+        self.region: str = props.location
+        self.endpoint_name: str = props.endpoint_name or props.name
+        self.host: str = scoring_host(self.endpoint_name, props.location)
+        self.scoring_uri: str = f"https://{self.host}/score"
+        self.invoke_url: str = self.scoring_uri
+        self.health_target: str = f"https://{self.host}/"
         self.instance_type: str = props.machine_type or (
             DEFAULT_GPU_INSTANCE_TYPE if props.gpu else DEFAULT_CPU_INSTANCE_TYPE
         )
-        api = ENDPOINT_API_VERSION
 
+    def _endpoint(self, props: EndpointProps) -> None:
+        """1. The online endpoint (Entra ID auth, system-assigned identity)."""
         self.resource = Resource(
             self,
             "Resource",
             "azapi_resource",
-            provider=provider,
-            type=f"{_ML}/onlineEndpoints@{api}",
-            name=name,
+            provider=self._provider,
+            type=f"{_ML}/onlineEndpoints@{ENDPOINT_API_VERSION}",
+            name=self.endpoint_name,
             parent_id=props.workspace_id,
-            location=location,
+            location=props.location,
             identity=[{"type": "SystemAssigned"}],
             body={
                 "properties": {
                     "authMode": "AADToken",
                     "publicNetworkAccess": "Enabled" if props.public_network_access else "Disabled",
-                    "description": f"cdktf-mlops endpoint {props.name} ({location})",
+                    "description": f"cdktf-mlops endpoint {props.name} ({props.location})",
                 }
             },
         )
         self.endpoint_id: str = attr(self.resource, "id")
         self.principal: str = attr(self.resource, "identity.0.principal_id")
 
-        # Phase 1: a bring-your-own-container environment that answers the probes.
-        env_name = f"{name}-placeholder"
+    def _placeholder(self, props: EndpointProps) -> str:
+        """2. Phase 1: a bring-your-own-container environment that answers the probes; returns
+        the id of its version."""
         env = Resource(
             self,
             "PlaceholderEnv",
             "azapi_resource",
-            provider=provider,
-            type=f"{_ML}/environments@{api}",
-            name=env_name,
+            provider=self._provider,
+            type=f"{_ML}/environments@{ENDPOINT_API_VERSION}",
+            name=f"{self.endpoint_name}-placeholder",
             parent_id=props.workspace_id,
             body={"properties": {"description": "Served until the pipeline deploys the first model (cdktf-mlops)"}},
         )
         health = {"path": props.placeholder_health_path, "port": props.placeholder_port}
         scoring = {"path": SCORING_PATH, "port": props.placeholder_port}
-        env_version = Resource(
+        version = Resource(
             self,
             "PlaceholderEnvVersion",
             "azapi_resource",
-            provider=provider,
-            type=f"{_ML}/environments/versions@{api}",
+            provider=self._provider,
+            type=f"{_ML}/environments/versions@{ENDPOINT_API_VERSION}",
             name="1",
             parent_id=attr(env, "id"),
             body={
@@ -292,68 +306,68 @@ class Endpoint(MlopsConstruct):
                 }
             },
         )
+        return attr(version, "id")
 
+    def _capture(self, props: EndpointProps, capture_store: "DataStore | None") -> dict[str, Any] | None:
+        """3. Data assets for captured requests and responses in ``capture_store`` and the
+        endpoint identity's write access there; returns the deployment's ``dataCollector``
+        (None without capture)."""
         self.capture_assets: dict[str, Resource] = {}
-        data_collector: dict[str, Any] | None = None
-        if capture_store is not None and props.data_capture_percent > 0:
-            blob = capture_store.resource.ref("primary_blob_endpoint")  # https://<account>.blob.core.windows.net/
-            collections: dict[str, Any] = {}
-            for kind in ("request", "response"):
-                asset = Resource(
-                    self,
-                    f"Capture-{kind}-Asset",
-                    "azapi_resource",
-                    provider=provider,
-                    type=f"{_ML}/data@{api}",
-                    name=f"{name}-{kind}",
-                    parent_id=props.workspace_id,
-                    body={"properties": {"dataType": "uri_folder", "description": f"Captured {kind}s of {name}"}},
-                )
-                version = Resource(
-                    self,
-                    f"Capture-{kind}",
-                    "azapi_resource",
-                    provider=provider,
-                    type=f"{_ML}/data/versions@{api}",
-                    name="1",
-                    parent_id=attr(asset, "id"),
-                    body={
-                        "properties": {
-                            "dataType": "uri_folder",
-                            "dataUri": f"{blob}data/capture/{name}/{kind}/",
-                        }
-                    },
-                )
-                self.capture_assets[kind] = version
-                collections[kind] = {
-                    "dataCollectionMode": "Enabled",
-                    "samplingRate": props.data_capture_percent / 100,
-                    "dataId": attr(version, "id"),
-                }
-            data_collector = {"collections": collections, "rollingRate": "Hour"}
-            self.capture_grant: Resource | None = capture_store.grant_write(
-                self.principal, principal_type="ServicePrincipal"
+        self.capture_grants: list[Resource] = []
+        if capture_store is None or props.data_capture_percent == 0:
+            return None
+        name = self.endpoint_name
+        blob = capture_store.resource.ref("primary_blob_endpoint")  # https://<account>.blob.core.windows.net/
+        collections: dict[str, Any] = {}
+        for kind in ("request", "response"):
+            asset = Resource(
+                self,
+                f"Capture-{kind}-Asset",
+                "azapi_resource",
+                provider=self._provider,
+                type=f"{_ML}/data@{ENDPOINT_API_VERSION}",
+                name=f"{name}-{kind}",
+                parent_id=props.workspace_id,
+                body={"properties": {"dataType": "uri_folder", "description": f"Captured {kind}s of {name}"}},
             )
-        else:
-            self.capture_grant = None
+            version = Resource(
+                self,
+                f"Capture-{kind}",
+                "azapi_resource",
+                provider=self._provider,
+                type=f"{_ML}/data/versions@{ENDPOINT_API_VERSION}",
+                name="1",
+                parent_id=attr(asset, "id"),
+                body={"properties": {"dataType": "uri_folder", "dataUri": f"{blob}data/capture/{name}/{kind}/"}},
+            )
+            self.capture_assets[kind] = version
+            collections[kind] = {
+                "dataCollectionMode": "Enabled",
+                "samplingRate": props.data_capture_percent / 100,
+                "dataId": attr(version, "id"),
+            }
+        self.capture_grants = capture_store.grant_write(self.principal, principal_type="ServicePrincipal")
+        return {"collections": collections, "rollingRate": "Hour"}
 
+    def _deployment(self, props: EndpointProps, environment_id: str, data_collector: dict[str, Any] | None) -> None:
+        """4. The deployment ``main``: the placeholder now, the pipeline's model later."""
         self.deployment = Resource(
             self,
             "Deployment",
             "azapi_resource",
-            provider=provider,
+            provider=self._provider,
             ignore_changes=list(PIPELINE_OWNED_PROPERTIES),
-            depends_on=[self.capture_grant] if self.capture_grant is not None else None,
-            type=f"{_ML}/onlineEndpoints/deployments@{api}",
+            depends_on=list(self.capture_grants) or None,
+            type=f"{_ML}/onlineEndpoints/deployments@{ENDPOINT_API_VERSION}",
             name=DEPLOYMENT_NAME,
             parent_id=self.endpoint_id,
-            location=location,
+            location=props.location,
             body={
                 "sku": {"name": "Default", "capacity": props.min_instances},
                 "properties": {
                     "endpointComputeType": "Managed",
                     "instanceType": self.instance_type,
-                    "environmentId": attr(env_version, "id"),
+                    "environmentId": environment_id,
                     "egressPublicNetworkAccess": "Disabled",
                     "appInsightsEnabled": True,
                     "scaleSettings": {"scaleType": "Default"},
@@ -363,20 +377,22 @@ class Endpoint(MlopsConstruct):
             },
         )
         self.deployment_id: str = attr(self.deployment, "id")
+
+    def _traffic(self) -> None:
+        """5. All of the endpoint's traffic to ``main`` once it exists."""
         self.traffic = Resource(
             self,
             "Traffic",
             "azapi_update_resource",
-            provider=provider,
-            type=f"{_ML}/onlineEndpoints@{api}",
+            provider=self._provider,
+            type=f"{_ML}/onlineEndpoints@{ENDPOINT_API_VERSION}",
             resource_id=self.endpoint_id,
             body={"properties": {"traffic": {DEPLOYMENT_NAME: 100}}},
             depends_on=[self.deployment],
         )
-        self.autoscale = self._autoscale(props, provider)
-        self.recovery = Recovery(rpo_minutes=None, rto_minutes=None, replica_region=None)
 
     def _autoscale(self, props: EndpointProps, provider: engine.TerraformProvider | None) -> Resource:
+        """6. Scale on requests per minute per instance."""
         target = props.target_invocations_per_instance
 
         def rule(direction: str, operator: str, threshold: int, cool: int) -> dict[str, Any]:

@@ -11,25 +11,27 @@ Example::
     ))
     store.grant_read(training_identity.ref("principal_id"), principal_type="ServicePrincipal")
 
-What is created (construct ids in brackets):
+What is created (construct ids in brackets), in the order the constructor builds it:
 
-* ``azurerm_storage_account`` [Resource]: StorageV2, Standard, ZRS (RA-GZRS with replication),
-  HTTPS only, TLS 1.2, shared keys and local users disabled (Entra ID auth only), public network
-  access disabled with a Deny firewall that lets trusted Azure services through, no anonymous
-  blob access, copies only within the tenant, infrastructure (double) encryption, queues and
-  tables also under the account key, blob versioning, change feed, blob and container soft delete,
-  and the customer-managed key through a user-assigned identity.
-* ``azurerm_user_assigned_identity`` [Identity] and ``azurerm_role_assignment`` [KeyAccess]:
-  the account's identity gets "Key Vault Crypto Service Encryption User" on the key only.
-* a :class:`~constructs_lib.azure.keys.Key` [Key] unless ``encryption.key_id`` is given.
-* ``azurerm_storage_container`` [Container]: the private container ``data``.
-* ``azurerm_storage_management_policy`` [Lifecycle]: Cool / Cold tiering and expiry of old versions.
-* ``azurerm_management_lock`` [Lock]: CanNotDelete on the account (with ``deletion_protection``).
-  Locks are inherited: while it exists, the container and the lifecycle policy cannot be deleted
-  either (remove the lock first, deliberately). Deleting blobs inside the account is not blocked.
-* ``azurerm_monitor_diagnostic_setting`` [AccessLogs] on ``<account>/blobServices/default``
-  sending StorageRead / StorageWrite / StorageDelete to Log Analytics, and a
-  ``azurerm_log_analytics_workspace`` [Logs] when no workspace is given (with ``access_logging``).
+1. ``azurerm_log_analytics_workspace`` [Logs] when no workspace is given (with ``access_logging``):
+   the destination of the access logs and of the key vault's audit events.
+2. a :class:`~constructs_lib.azure.keys.Key` [Key] unless ``encryption.key_id`` is given.
+3. ``azurerm_user_assigned_identity`` [Identity] and ``azurerm_role_assignment`` [KeyAccess]:
+   the account's identity gets "Key Vault Crypto Service Encryption User" on the key only.
+4. ``azurerm_storage_account`` [Resource]: StorageV2, Standard, ZRS (RA-GZRS with replication),
+   HTTPS only, TLS 1.2, shared keys and local users disabled (Entra ID auth only), public network
+   access disabled with a Deny firewall that lets trusted Azure services through, no anonymous
+   blob access, copies only within the tenant, infrastructure (double) encryption, queues and
+   tables also under the account key, blob versioning, change feed, blob and container soft
+   delete, and the customer-managed key through the user-assigned identity.
+5. ``azurerm_storage_container`` [Container]: the private container ``data``.
+6. ``azurerm_storage_management_policy`` [Lifecycle]: Cool / Cold tiering and expiry of old versions.
+7. ``azurerm_management_lock`` [Lock]: CanNotDelete on the account (with ``deletion_protection``).
+   Locks are inherited: while it exists, the container and the lifecycle policy cannot be deleted
+   either (remove the lock first, deliberately). Deleting blobs inside the account is not blocked.
+8. ``azurerm_monitor_diagnostic_setting`` [AccessLogs] on ``<account>/blobServices/default``
+   sending StorageRead / StorageWrite / StorageDelete to Log Analytics (with ``access_logging``).
+9. with ``network``: private endpoints of the account for ``blob`` and ``dfs``.
 
 Azure has no multipart-upload object to abort: uncommitted blocks of an unfinished upload are
 discarded by the service after 7 days, so ``lifecycle.abort_incomplete_upload_days`` has no
@@ -51,11 +53,11 @@ from ..core.recovery import Recovery
 from ..core.props import DataStoreProps as _CoreDataStoreProps
 from ..core.regions import AZURE_PAIRS, AZURE_REGIONS
 from ..core.resource import Resource
-from ._common import attr, key_identity, log_workspace, own_key, role_assignment
-from .keys import Key
+from ._common import attr, diagnostic_setting, log_workspace, role_assignment
+from .keys import Key, key_identity, own_key
 
 if TYPE_CHECKING:
-    from .network import PrivateEndpoints
+    from ._common import PrivateEndpoints
 
 __all__ = [
     "BLOB_DATA_CONTRIBUTOR_ROLE",
@@ -245,41 +247,77 @@ class DataStore(MlopsConstruct):
         network: "PrivateEndpoints | None" = None,
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
-        rg, location = props.resource_group_name, props.location
         self._network = network
+        workspace_id = self._log_destination()
+        key_scope = self._customer_managed_key(workspace_id)
+        key_access = self._key_identity(key_scope)
+        self._account(key_access)
+        self._container()
+        self._lifecycle_policy(provider)
+        self._lock()
+        self._access_logs(workspace_id)
+        #: subresource ("blob", "dfs", "file"...) -> its ``azurerm_private_endpoint``.
+        self.private_endpoints: dict[str, Resource] = {}
+        if network is not None:
+            for subresource in ("blob", "dfs"):
+                self.add_private_endpoint(subresource)
+        self.replica: Resource | None = None
+        replication = props.replication
+        self.recovery = Recovery(
+            rpo_minutes=replication.rpo_minutes if replication else None,
+            rto_minutes=GEO_FAILOVER_RTO_MINUTES if replication else None,
+            replica_region=replication.region if replication else None,
+        )
+        self._acknowledge()
 
-        # Access-log destination first: the key vault sends its audit events there too.
+    # -- steps ----------------------------------------------------------------------------------
+
+    def _log_destination(self) -> str | None:
+        """1. The workspace of the access logs (and the key vault's audit events): the given one,
+        or one created here with ``access_logging``; None without either."""
+        props = self.props
         self.workspace: Resource | None = None
-        workspace_id = props.log_analytics_workspace_id
-        if props.access_logging and workspace_id is None:
+        if props.access_logging and props.log_analytics_workspace_id is None:
             self.workspace = log_workspace(
-                self, name=props.name, resource_group_name=rg, location=location,
-                retention_days=props.log_retention_days, provider=provider,
+                self, name=props.name, resource_group_name=props.resource_group_name,
+                location=props.location, retention_days=props.log_retention_days, provider=self._provider,
             )
-            workspace_id = attr(self.workspace, "id")
+            return attr(self.workspace, "id")
+        return props.log_analytics_workspace_id
 
-        # Customer-managed key: created here unless the caller supplies one.
+    def _customer_managed_key(self, workspace_id: str | None) -> str:
+        """2. The store's own key unless the caller supplies one; returns the key's scope (the
+        Resource Manager id its role assignments target)."""
+        props = self.props
         self.key: Key | None = own_key(
-            self, props, log_analytics_workspace_id=workspace_id if props.access_logging else None,
-            provider=provider, network=network,
+            self, "Key", props.encryption, name=props.name, resource_group_name=props.resource_group_name,
+            location=props.location, deletion_protection=props.deletion_protection,
+            log_analytics_workspace_id=workspace_id if props.access_logging else None,
+            provider=self._provider, network=self._network,
         )
         if self.key is not None:
             self.key_id: str = self.key.key_id
-            key_scope = self.key.resource_id
-        else:
-            self.key_id = props.encryption.key_id
-            key_scope = props.key_resource_id  # type: ignore[assignment]  # validated with key_id
+            return self.key.resource_id
+        self.key_id = props.encryption.key_id  # type: ignore[assignment]  # set when no key is made
+        return props.key_resource_id  # type: ignore[return-value]  # validated with key_id
 
+    def _key_identity(self, key_scope: str) -> Resource:
+        """3. The account's identity, allowed to wrap and unwrap with the key; returns the key role."""
+        props = self.props
         self.identity, key_access = key_identity(
             self,
             name=f"id-{props.name}-storage",
-            resource_group_name=rg,
-            location=location,
+            resource_group_name=props.resource_group_name,
+            location=props.location,
             key_scope=key_scope,
             description="Storage account identity wraps and unwraps its data keys",
-            provider=provider,
+            provider=self._provider,
         )
+        return key_access
 
+    def _account(self, key_access: Resource) -> None:
+        """4. The storage account (see the module docstring for its settings)."""
+        props = self.props
         hns = props.hierarchical_namespace
         blob_properties = {
             "versioning_enabled": props.versioning,
@@ -293,13 +331,13 @@ class DataStore(MlopsConstruct):
             self,
             "Resource",
             "azurerm_storage_account",
-            provider=provider,
+            provider=self._provider,
             # The key must be usable by the identity before the account is created with it.
             depends_on=[key_access],
             prevent_destroy=props.deletion_protection,
-            name=storage_account_name(props.name, rg),
-            resource_group_name=rg,
-            location=location,
+            name=storage_account_name(props.name, props.resource_group_name),
+            resource_group_name=props.resource_group_name,
+            location=props.location,
             account_kind="StorageV2",
             account_tier="Standard",
             account_replication_type="RAGZRS" if props.replication else "ZRS",
@@ -330,64 +368,45 @@ class DataStore(MlopsConstruct):
         self.store_name: str = attr(self.resource, "name")
         self.store_id: str = attr(self.resource, "id")
 
+    def _container(self) -> None:
+        """5. The private container ``data``."""
         self.container = Resource(
             self,
             "Container",
             "azurerm_storage_container",
-            provider=provider,
+            provider=self._provider,
             name=CONTAINER_NAME,
             storage_account_id=self.store_id,
             container_access_type="private",
         )
 
-        self._lifecycle_policy(provider)
-
-        if props.deletion_protection:
+    def _lock(self) -> None:
+        """7. CanNotDelete on the account with ``deletion_protection``."""
+        if self.props.deletion_protection:
             Resource(
                 self,
                 "Lock",
                 "azurerm_management_lock",
-                provider=provider,
-                name=f"{props.name}-cannot-delete",
+                provider=self._provider,
+                name=f"{self.props.name}-cannot-delete",
                 scope=self.store_id,
                 lock_level="CanNotDelete",
                 notes="Stateful ML data store: remove this lock deliberately before deleting the account.",
             )
 
-        if props.access_logging:
-            Resource(
-                self,
-                "AccessLogs",
-                "azurerm_monitor_diagnostic_setting",
-                provider=provider,
-                name="blob-access",
+    def _access_logs(self, workspace_id: str | None) -> None:
+        """8. Blob read / write / delete requests to Log Analytics with ``access_logging``."""
+        if self.props.access_logging and workspace_id is not None:
+            diagnostic_setting(
+                self, "AccessLogs", name="blob-access",
                 target_resource_id=f"{self.store_id}/blobServices/default",
                 log_analytics_workspace_id=workspace_id,
-                enabled_log=[
-                    {"category": "StorageDelete"},
-                    {"category": "StorageRead"},
-                    {"category": "StorageWrite"},
-                ],
-                enabled_metric=[{"category": "Transaction"}],
+                logs=["StorageDelete", "StorageRead", "StorageWrite"], metrics=["Transaction"],
+                provider=self._provider,
             )
 
-        #: subresource ("blob", "dfs", "file"...) -> its ``azurerm_private_endpoint``.
-        self.private_endpoints: dict[str, Resource] = {}
-        if network is not None:
-            for subresource in ("blob", "dfs"):
-                self.add_private_endpoint(subresource)
-
-        self.replica: Resource | None = None
-        self.recovery = Recovery(
-            rpo_minutes=props.replication.rpo_minutes if props.replication else None,
-            rto_minutes=GEO_FAILOVER_RTO_MINUTES if props.replication else None,
-            replica_region=props.replication.region if props.replication else None,
-        )
-        self._acknowledge()
-
-    # -- pieces ---------------------------------------------------------------------------------
-
     def _lifecycle_policy(self, provider: engine.TerraformProvider | None) -> None:
+        """6. Cool / Cold tiering of current blobs and expiry of old versions and snapshots."""
         lc = self.props.lifecycle
         base_blob = {
             "tier_to_cool_after_days_since_modification_greater_than": lc.infrequent_access_after_days,
@@ -488,20 +507,22 @@ class DataStore(MlopsConstruct):
 
     # -- grants ---------------------------------------------------------------------------------
 
-    def grant_read(self, principal: str, *, principal_type: str | None = None) -> Resource:
+    def grant_read(self, principal: str, *, principal_type: str | None = None) -> list[Resource]:
         """Let ``principal`` (an Entra object id) read and list blobs of the ``data`` container:
         "Storage Blob Data Reader" scoped to that container. No key role is needed (see class doc).
 
         ``principal_type`` ("ServicePrincipal", "User", "Group") may be given for a principal
-        created in the same apply, to skip Entra replication checks.
+        created in the same apply, to skip Entra replication checks. Returns ``[the role
+        assignment]``; granting the same principal twice returns the first assignment.
         """
-        return self._grant("Read", principal, BLOB_DATA_READER_ROLE, principal_type)
+        return [self._grant("Read", principal, BLOB_DATA_READER_ROLE, principal_type)]
 
-    def grant_write(self, principal: str, *, principal_type: str | None = None) -> Resource:
+    def grant_write(self, principal: str, *, principal_type: str | None = None) -> list[Resource]:
         """Let ``principal`` (an Entra object id) read, write and delete blobs of the ``data``
         container: "Storage Blob Data Contributor" scoped to that container — no account
-        management and no permission changes. No key role is needed (see class doc)."""
-        return self._grant("Write", principal, BLOB_DATA_CONTRIBUTOR_ROLE, principal_type)
+        management and no permission changes. No key role is needed (see class doc). Returns
+        ``[the role assignment]``."""
+        return [self._grant("Write", principal, BLOB_DATA_CONTRIBUTOR_ROLE, principal_type)]
 
     @property
     def container_scope(self) -> str:

@@ -35,12 +35,13 @@ from ..core.construct import MlopsConstruct
 from ..core.errors import ConstructError
 from ..core.naming import bucket_name
 from ..core.props import EncryptionProps, Model
+from ..core.recovery import Recovery
 from ..core.resource import DataSource, Resource
-from ._common import attr, custom_role, key_identity, log_workspace, own_key, role_assignment
-from .keys import Key, key_vault, vault_name
+from ._common import attr, custom_role, diagnostic_setting, log_workspace, role_assignment
+from .keys import Key, key_identity, key_vault, own_key, vault_name
 
 if TYPE_CHECKING:
-    from .network import PrivateEndpoints
+    from ._common import PrivateEndpoints
 
 __all__ = [
     "SECRETS_OFFICER_ROLE",
@@ -222,7 +223,9 @@ class Workspace(MlopsConstruct):
         )
 
         self.key: Key | None = own_key(
-            self, props, log_analytics_workspace_id=la_id, provider=provider, network=network
+            self, "Key", props.encryption, name=props.name, resource_group_name=rg, location=location,
+            deletion_protection=props.deletion_protection, log_analytics_workspace_id=la_id,
+            provider=provider, network=network,
         )
         if self.key is not None:
             key_id, key_scope, vault_id = self.key.key_id, self.key.resource_id, self.key.vault_id
@@ -386,8 +389,10 @@ class Tracking(MlopsConstruct):
 
     Attributes:
         tracking_uri: the MLflow tracking URI of the workspace.
-        secrets: tracker -> versionless URI of its (to-be-filled) secret.
+        secrets / secret_ids: tracker -> versionless URI of its (to-be-filled) secret.
         vault: the secrets ``azurerm_key_vault``, or None without SaaS trackers.
+        recovery: :class:`Recovery` — all None: the workspace (runs, metrics, model metadata) is
+            regional, with no cross-region copy; its artifacts live in the artifacts store.
     """
 
     props_type = TrackingProps
@@ -417,6 +422,8 @@ class Tracking(MlopsConstruct):
         )
         self.vault: Resource | None = None
         self.secrets: dict[str, str] = {}
+        self.secret_ids: dict[str, str] = self.secrets
+        self.recovery = Recovery(rpo_minutes=None, rto_minutes=None, replica_region=None)
         if props.saas_trackers:
             client = DataSource(self, "ClientConfig", "azurerm_client_config", provider=provider)
             self.vault = key_vault(
@@ -440,15 +447,10 @@ class Tracking(MlopsConstruct):
                     description="Fills SaaS tracker API keys out of band",
                 )
             if props.log_analytics_workspace_id:
-                Resource(
-                    self,
-                    "AuditLogs",
-                    "azurerm_monitor_diagnostic_setting",
+                diagnostic_setting(
+                    self, "AuditLogs", name="audit", target_resource_id=attr(self.vault, "id"),
+                    log_analytics_workspace_id=props.log_analytics_workspace_id, logs=["AuditEvent"],
                     provider=provider,
-                    name="audit",
-                    target_resource_id=attr(self.vault, "id"),
-                    log_analytics_workspace_id=props.log_analytics_workspace_id,
-                    enabled_log=[{"category": "AuditEvent"}],
                 )
             if network is not None:
                 network.add_private_endpoint(self, "SecretsEndpoint", attr(self.vault, "id"), "vault")
@@ -462,21 +464,22 @@ class Tracking(MlopsConstruct):
                     ),
                 )
 
-    def grant_access(self, principal: str, *, principal_type: str | None = None) -> Resource:
+    def grant_access(self, principal: str, *, principal_type: str | None = None) -> list[Resource]:
         """Let ``principal`` (an Entra object id) log experiments and runs through MLflow: the
-        custom tracking role on the workspace. Granting twice returns the first assignment."""
-        return role_assignment(
+        custom tracking role on the workspace. Returns ``[the role assignment]``; granting twice
+        returns the first assignment."""
+        return [role_assignment(
             self, self._grants, "Access", principal, target=self.props.workspace_id,
             role=self.resource, principal_type=principal_type, provider=self._provider,
-        )
+        )]
 
-    def grant_secret_read(self, principal: str, *, principal_type: str | None = None) -> Resource | None:
+    def grant_secret_read(self, principal: str, *, principal_type: str | None = None) -> list[Resource]:
         """Let ``principal`` read the SaaS tracker secrets: "Key Vault Secrets User" on the
-        dedicated vault (which holds nothing else). ``None`` (nothing granted) when no tracker is
-        configured, as on the other clouds."""
+        dedicated vault (which holds nothing else). Returns ``[the role assignment]``, or ``[]``
+        (nothing granted) when no tracker is configured, as on the other clouds."""
         if self.vault is None:
-            return None
-        return role_assignment(
+            return []
+        return [role_assignment(
             self, self._grants, "SecretRead", principal, target=attr(self.vault, "id"),
             role=SECRETS_USER_ROLE, principal_type=principal_type, provider=self._provider,
-        )
+        )]

@@ -136,11 +136,14 @@ class Training(MlopsConstruct):
 
     Attributes:
         resource / identity: the ``azurerm_user_assigned_identity``.
-        principal: its Entra object id (token) — pass it to ``grant_*`` of other constructs.
+        principal / principal_id: its Entra object id (token) — pass it to ``grant_*`` of other
+            constructs.
         identity_id: its Resource Manager id.
         client_id: its client id (``AZURE_CLIENT_ID`` for ``DefaultAzureCredential`` in jobs).
         pools: pool name -> its (low-priority or dedicated) ``azurerm_machine_learning_compute_cluster``.
         fallback_pools: pool name -> its Dedicated fallback cluster (spot pools with fallback).
+        pool_targets: pool name -> ``{"target": cluster name, "fallback": fallback cluster name or
+            None}`` (tokens): what jobs are submitted to, and where preempted jobs are retried.
     """
 
     props_type = TrainingProps
@@ -175,6 +178,7 @@ class Training(MlopsConstruct):
         )
         self.identity = self.resource
         self.principal: str = attr(self.resource, "principal_id")
+        self.principal_id: str = self.principal
         self.identity_id: str = attr(self.resource, "id")
         self.client_id: str = attr(self.resource, "client_id")
         self.pools: dict[str, Resource] = {}
@@ -194,6 +198,13 @@ class Training(MlopsConstruct):
                     0, pool.fallback_max_nodes, pool.idle_minutes, subnet_id,
                     f"Dedicated fallback of {kind} pool {pool.name}: retry jobs here when low-priority capacity is gone",
                 )
+        self.pool_targets: dict[str, dict[str, str | None]] = {
+            name: {
+                "target": cluster.ref("name"),
+                "fallback": self.fallback_pools[name].ref("name") if name in self.fallback_pools else None,
+            }
+            for name, cluster in self.pools.items()
+        }
 
     def _cluster(
         self, cid: str, name: str, size: str, priority: str, min_nodes: int, max_nodes: int,

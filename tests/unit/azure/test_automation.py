@@ -1,5 +1,6 @@
 """Azure automation: Pipeline, Retraining (schedule / new data / drift), cron conversion, the
-spec's Airflow refusal, build_automation, and a checkov + least-privilege scan of all of it."""
+spec's Airflow refusal, the kit's pipelines and retraining steps, and a checkov + least-privilege
+scan of all of it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from constructs_lib.azure.automation import build_automation
 from constructs_lib.azure.pipelines import (
     DATA_SCIENTIST_ROLE,
     PIPELINE_STARTER_ACTIONS,
@@ -335,18 +335,20 @@ def test_spec_refuses_airflow_on_azure() -> None:
         PlatformSpec.model_validate(_spec(airflow={}))
 
 
-def test_build_automation_in_a_platform_with_a_workspace(tmp_path: Path) -> None:
+def test_platform_pipelines_in_its_workspace(tmp_path: Path) -> None:
     from constructs_lib.platform import PlatformStack
 
     app = engine.App(outdir=str(tmp_path))
     spec = PlatformSpec.model_validate(_spec(tracking={}))
-    stack = PlatformStack(app, spec)  # the platform wiring calls build_automation
-    build_automation(stack, spec)  # a second call adds nothing
+    stack = PlatformStack(app, spec)
+    assert set(stack.pipelines) == {"train"} and isinstance(stack.retraining, Retraining)
     doc = stack_document(stack)
     sched = [r for r in doc["resource"]["azapi_resource"].values() if r["type"].startswith(SCHEDULES)]
     assert len(sched) == 1 and sched[0]["name"] == "auto-az-dev-train"
     assert sched[0]["body"]["properties"]["trigger"]["expression"] == "0 3 * * 1"
-    assert doc["output"]["pipeline_train_id"]["value"].startswith("${azapi_resource.")
+    assert sched[0]["parent_id"] == "${%s.id}" % stack.kit.workspace.resource.address
+    pipeline_out = doc["output"]["pipeline_train"]["value"]
+    assert pipeline_out["id"].startswith("${azapi_resource.") and pipeline_out.get("trigger") is None  # null
     alert = next(iter(doc["resource"]["azurerm_monitor_metric_alert"].values()))
     assert alert["criteria"][0]["metric_namespace"] == "cdktf-mlops/auto-az"
     assert alert["scopes"][0].startswith("${azurerm_application_insights.workspace_")
@@ -359,12 +361,12 @@ def test_build_automation_in_a_platform_with_a_workspace(tmp_path: Path) -> None
                    if r["principal_id"] == pipeline_principal)
     assert roles == [DATA_SCIENTIST_ROLE, "Storage Blob Data Contributor", "Storage Blob Data Reader"]
     assert validate_stack(doc, stack=spec.name) == [] and audit_stack(doc) == []
-    # the pipeline identity is attached to the workspace once, despite the second call
+    # the pipeline identity is attached to the workspace once, after the workspace's own
     ids = _workspace_identity_ids(doc, "workspace/Resource")
     assert ids.count(pipeline_principal.replace(".principal_id}", ".id}")) == 1 and len(ids) == 2
 
 
-def test_build_automation_without_a_workspace_builds_nothing_and_warns(tmp_path: Path) -> None:
+def test_pipelines_without_a_workspace_build_nothing_and_warn(tmp_path: Path) -> None:
     from constructs_lib.platform import PlatformStack
 
     app = engine.App(outdir=str(tmp_path))
@@ -375,6 +377,8 @@ def test_build_automation_without_a_workspace_builds_nothing_and_warns(tmp_path:
     assert any("need an Azure ML workspace" in str(w.message) for w in caught)
     doc = stack_document(stack)
     assert "azapi_resource" not in doc["resource"] and "azurerm_logic_app_workflow" not in doc["resource"]
+    assert stack.pipelines == {} and stack.retraining is None and stack.kit.workspace is None
+    assert "azapi" not in doc["provider"]  # nothing needs it
 
 
 def _workspace_identity_ids(doc: dict[str, Any], path: str) -> list[str]:
@@ -423,19 +427,9 @@ def test_platform_without_pipelines_leaves_the_workspace_identities_alone(tmp_pa
     stack = PlatformStack(engine.App(outdir=str(tmp_path)), PlatformSpec.model_validate(data))
     doc = stack_document(stack)
     assert _workspace_identity_ids(doc, "workspace/Resource") == [_identity_ref(doc, "workspace/Identity")]
-    assert stack.workspace.identity_ids == [stack.workspace.identity.ref("id")]
-
-
-def test_build_automation_warns_when_the_workspace_cannot_attach(tmp_path: Path) -> None:
-    from types import SimpleNamespace
-
-    b = Built(tmp_path)
-    b.stack.stores = {"data": b.data, "artifacts": b.artifacts}
-    b.stack.workspace = SimpleNamespace(workspace_id=b.workspace.ref("id"), node=b.workspace.node)
-    data = {k: v for k, v in _spec().items() if k != "retraining"}
-    with pytest.warns(UserWarning, match="has no attach_identity"):
-        build_automation(b.stack, PlatformSpec.model_validate(data))
-    assert b.stack.node.try_find_child("pipeline-train") is not None  # the pipeline is still built
+    workspace = stack.kit.workspace
+    assert workspace.identity_ids == [workspace.identity.ref("id")]
+    assert not hasattr(stack, "workspace")  # the workspace is the kit's own, not a stack attribute
 
 
 # -- checkov + least-privilege audit ----------------------------------------------------------------

@@ -343,8 +343,8 @@ def test_hierarchical_namespace_without_versioning(tmp_path: Path) -> None:
 def test_grants_are_exact_and_container_scoped(tmp_path: Path) -> None:
     def build(st: engine.TerraformStack) -> DataStore:
         d = DataStore(st, "Data", props())
-        first = d.grant_read(READER)
-        assert d.grant_read(READER) is first  # granting twice gives one assignment
+        (first,) = d.grant_read(READER)
+        assert d.grant_read(READER) == [first]  # granting twice gives one assignment
         d.grant_write(WRITER, principal_type="Group")
         return d
 

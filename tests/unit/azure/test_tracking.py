@@ -139,7 +139,7 @@ def test_tracking_uri_and_no_trackers() -> None:
     t = b.built
     assert t.tracking_uri == f"azureml://westeurope.api.azureml.ms/mlflow/v1.0{WORKSPACE_ID}"
     assert t.vault is None and t.secrets == {} and "azurerm_key_vault" not in b.doc["resource"]
-    assert t.grant_secret_read(PRINCIPAL) is None  # nothing to read: nothing granted (as on AWS)
+    assert t.grant_secret_read(PRINCIPAL) == []  # nothing to read: nothing granted (as on AWS)
     assert "azurerm_role_assignment" not in Built(
         lambda st: Tracking(st, "Tracking", tracking_props()).grant_secret_read(PRINCIPAL)
     ).doc.get("resource", {})
