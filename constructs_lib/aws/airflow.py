@@ -151,7 +151,8 @@ class Airflow(MlopsConstruct):
     Attributes:
         resource: the ``aws_mwaa_environment``.
         environment_arn: its ARN token.
-        webserver_url: token of the (private) web server URL.
+        webserver_url: token of the (private) web server URL; ``airflow_uri`` the same (the
+            platform's ``airflow_uri`` output).
         principal: the execution ``aws_iam_role``.
         security_group: the environment's ``aws_security_group``.
         network: the :class:`~.network.Network` the environment runs in (the given ``network`` or
@@ -178,6 +179,22 @@ class Airflow(MlopsConstruct):
         if not isinstance(props, AirflowProps):
             props = AirflowProps(**props.model_dump())
             self.props = props
+        self._check_placement(subnet_ids, network)
+        self._account = _iam.account_id(self, provider)
+        self._partition = _iam.partition(self, provider)
+        # The DAG bucket's region (the environment's own key ARN would make its key policy depend on itself).
+        self._region = ref(dags_store.resource, "region")
+        self._log_groups = f"arn:{self._partition}:logs:{self._region}:{self._account}:log-group:airflow-{props.name}-*"
+        self._key(props)
+        subnets, vpc_id, vpc_cidr, s3_prefix_list = self._network(props, subnet_ids, network)
+        sg_id = self._security_group(props, vpc_id, vpc_cidr, s3_prefix_list)
+        self._execution_role(props, dags_store)
+        self._environment(props, dags_store, sg_id, subnets)
+
+    # ------------------------------------------------------------------ steps (in build order)
+
+    def _check_placement(self, subnet_ids: list[str] | None, network: Network | None) -> None:
+        """Refuse both placements at once, fewer than two subnets, and a network MWAA cannot use."""
         if subnet_ids is not None and network is not None:
             raise ConstructError(
                 self.node.path,
@@ -191,11 +208,10 @@ class Airflow(MlopsConstruct):
             )
         if network is not None:
             _check_network(self.node.path, network)
-        name = props.name
-        account = _iam.account_id(self, provider)
-        partition = _iam.partition(self, provider)
 
-        # ---- key
+    def _key(self, props: AirflowProps) -> None:
+        """The environment key; CloudWatch Logs of the region may use it for the environment's log groups."""
+        name = props.name
         self.key: Key | None = own_key(
             self,
             "Key",
@@ -203,17 +219,14 @@ class Airflow(MlopsConstruct):
             name=f"{name}-mwaa",
             description=f"Encrypts MWAA environment {name} and its logs",
             deletion_protection=False,
-            provider=provider,
+            provider=self._provider,
         )
         self.key_id: str = key_arn_of(self.key, props.encryption)
-        # The DAG bucket's region (the environment's own key ARN would make its key policy depend on itself).
-        region = ref(dags_store.resource, "region")
-        log_groups = f"arn:{partition}:logs:{region}:{account}:log-group:airflow-{name}-*"
         if self.key is not None:
             self.key.allow_cloudwatch_logs(
                 "CloudWatchLogsOfThisEnvironment",
-                region=region,
-                log_group_arn=log_groups,
+                region=self._region,
+                log_group_arn=self._log_groups,
                 actions=[
                     "kms:Decrypt",
                     "kms:DescribeKey",
@@ -225,13 +238,18 @@ class Airflow(MlopsConstruct):
                 ],
             )
 
-        # ---- network
+    def _network(
+        self, props: AirflowProps, subnet_ids: list[str] | None, network: Network | None
+    ) -> tuple[list[str], str, str, str | None]:
+        """(two subnets, VPC id, VPC CIDR, S3 prefix list or None) of the placement; creates the
+        minimal private network when neither ``network`` nor ``subnet_ids`` is given."""
+        provider = self._provider
         if network is None and subnet_ids is None:
             network = Network(
                 self,
                 "Network",
                 NetworkProps(
-                    name=bucket_name(name, "mwaa", max_length=40),
+                    name=bucket_name(props.name, "mwaa", max_length=40),
                     cidr=props.cidr,
                     zones=2,
                     interface_endpoints=list(MWAA_INTERFACE_ENDPOINTS),
@@ -240,22 +258,19 @@ class Airflow(MlopsConstruct):
                 provider=provider,
             )
         self.network: Network | None = network
-        s3_prefix_list: str | None
         if network is not None:
             # one private subnet per zone: the first two are in two different zones
-            subnets = list(network.private_subnet_ids[:2])
-            vpc_id = network.network_id
-            vpc_cidr = network.cidr_block
-            s3_prefix_list = network.s3_prefix_list_id
-        else:
-            assert subnet_ids is not None
-            subnets = list(subnet_ids[:2])
-            first = DataSource(self, "Subnet", "aws_subnet", provider=provider, id=subnets[0])
-            vpc_id = ref(first, "vpc_id")
-            vpc = DataSource(self, "Vpc", "aws_vpc", provider=provider, id=vpc_id)
-            vpc_cidr = ref(vpc, "cidr_block")
-            s3_prefix_list = None
+            return list(network.private_subnet_ids[:2]), network.network_id, network.cidr_block, network.s3_prefix_list_id
+        assert subnet_ids is not None
+        subnets = list(subnet_ids[:2])
+        first = DataSource(self, "Subnet", "aws_subnet", provider=provider, id=subnets[0])
+        vpc_id = ref(first, "vpc_id")
+        vpc = DataSource(self, "Vpc", "aws_vpc", provider=provider, id=vpc_id)
+        return subnets, vpc_id, ref(vpc, "cidr_block"), None
 
+    def _security_group(self, props: AirflowProps, vpc_id: str, vpc_cidr: str, s3_prefix_list: str | None) -> str:
+        """The environment's security group: its own components, HTTPS to the VPC and to S3; returns its id."""
+        provider, name = self._provider, props.name
         self.security_group: Resource = Resource(
             self,
             "SecurityGroup",
@@ -286,43 +301,28 @@ class Airflow(MlopsConstruct):
             ip_protocol="-1",
             referenced_security_group_id=sg_id,
         )
-        Resource(
-            self,
-            "EgressHttpsToVpc",
-            "aws_vpc_security_group_egress_rule",
-            provider=provider,
-            security_group_id=sg_id,
-            description="HTTPS to the VPC interface endpoints",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4=vpc_cidr,
-        )
+        https = {"provider": provider, "security_group_id": sg_id, "ip_protocol": "tcp", "from_port": 443, "to_port": 443}
+        Resource(self, "EgressHttpsToVpc", "aws_vpc_security_group_egress_rule",
+                 description="HTTPS to the VPC interface endpoints", cidr_ipv4=vpc_cidr, **https)
         if s3_prefix_list is not None:
-            Resource(
-                self,
-                "EgressHttpsToS3",
-                "aws_vpc_security_group_egress_rule",
-                provider=provider,
-                security_group_id=sg_id,
-                description="HTTPS to S3 through the gateway endpoint",
-                ip_protocol="tcp",
-                from_port=443,
-                to_port=443,
-                prefix_list_id=s3_prefix_list,
-            )
+            Resource(self, "EgressHttpsToS3", "aws_vpc_security_group_egress_rule",
+                     description="HTTPS to S3 through the gateway endpoint", prefix_list_id=s3_prefix_list, **https)
+        return sg_id
 
-        # ---- execution role
+    def _execution_role(self, props: AirflowProps, dags_store: DataStore) -> None:
+        """The execution role: read the DAGs, publish metrics and logs, the Celery queues, the key."""
+        name, partition, region = props.name, self._partition, self._region
         self.principal: Resource = _iam.service_role(
             self,
             "Role",
             name=f"{name}-mwaa-execution"[:64],
             description=f"Execution role of MWAA environment {name}",
             services=["airflow-env.amazonaws.com", "airflow.amazonaws.com"],
-            provider=provider,
+            provider=self._provider,
         )
         dags_store.grant_read(self.principal)
-        environment_arn = f"arn:{partition}:airflow:{region}:{account}:environment/{name}"
+        environment_arn = f"arn:{partition}:airflow:{region}:{self._account}:environment/{name}"
+        log_groups = self._log_groups
         _iam.role_policy(
             self,
             "RolePolicy",
@@ -371,17 +371,18 @@ class Airflow(MlopsConstruct):
                     {"StringLike": {"kms:ViaService": [f"s3.{region}.amazonaws.com", f"sqs.{region}.amazonaws.com"]}},
                 ),
             ],
-            provider=provider,
+            provider=self._provider,
         )
 
-        # ---- environment
+    def _environment(self, props: AirflowProps, dags_store: DataStore, sg_id: str, subnets: list[str]) -> None:
+        """The MWAA environment: private web server, the key, all five log types."""
         level = props.log_level
         self.resource: Resource = Resource(
             self,
             "Resource",
             "aws_mwaa_environment",
-            provider=provider,
-            name=name,
+            provider=self._provider,
+            name=props.name,
             airflow_version=props.airflow_version,
             environment_class=ENVIRONMENT_CLASSES[props.size],
             min_workers=1,
@@ -398,6 +399,8 @@ class Airflow(MlopsConstruct):
         )
         self.environment_arn: str = ref(self.resource, "arn")
         self.webserver_url: str = ref(self.resource, "webserver_url")
+        #: The Airflow web UI (private: reachable from inside the VPC).
+        self.airflow_uri: str = self.webserver_url
 
 
 def _check_network(path: str, network: Network) -> None:
