@@ -34,7 +34,7 @@ class Budget(MlopsConstruct):
 
     Attributes:
         resource: the ``aws_budgets_budget``.
-        budget_name: its name (literal).
+        budget_name: its name (literal); ``budget_id`` the same (the platform's ``budget_id`` output).
         thresholds_percent: the notification thresholds, ascending.
     """
 
@@ -61,6 +61,7 @@ class Budget(MlopsConstruct):
             )
         self.thresholds_percent: list[int] = list(props.thresholds_percent)
         self.budget_name: str = props.name
+        self.budget_id: str = self.budget_name
         self.resource: Resource = Resource(
             self,
             "Resource",

@@ -30,6 +30,7 @@ from ..core import engine
 from ..core.build_props import FeatureStoreProps as CoreFeatureStoreProps
 from ..core.construct import MlopsConstruct
 from ..core.errors import ConstructError, ConstructTypeError
+from ..core.recovery import Recovery
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, allow, grant_id, kms_statement, ref
@@ -79,6 +80,10 @@ class FeatureStore(MlopsConstruct):
         offline_uri: ``s3://<bucket>/feature-store/<name>`` token.
         key: the online store's :class:`~.keys.Key` (``None`` offline-only or with ``key_id``).
         key_id: ARN of the online store key, or ``None`` offline-only.
+        store_id: ``offline_uri`` (SageMaker has no feature store resource: the groups share it);
+            group_ids: group name -> feature group name token.
+        recovery: :class:`~constructs_lib.core.recovery.Recovery`, all ``None``: feature groups (and
+            the online store) are regional; the offline store follows the data store's replication.
     """
 
     props_type = CoreFeatureStoreProps
@@ -129,6 +134,8 @@ class FeatureStore(MlopsConstruct):
         offline_store.grant_read(self.role)
         offline_store.grant_write(self.role)
         self.offline_uri: str = f"s3://{offline_store.store_name}/{OFFLINE_PREFIX}/{props.name}"
+        self.store_id: str = self.offline_uri
+        self.recovery: Recovery = Recovery(rpo_minutes=None, rto_minutes=None, replica_region=None)
         _iam.role_policy(
             self,
             "OfflineStoreAcl",
@@ -177,6 +184,7 @@ class FeatureStore(MlopsConstruct):
                     else None
                 ),
             )
+        self.group_ids: dict[str, str] = {k: ref(v, "feature_group_name") for k, v in self.groups.items()}
 
     def _grant(self, kind: str, principal: Principal, actions: list[str], kms_actions: list[str]) -> list[Resource]:
         cid = grant_id(f"Grant{kind}", principal)

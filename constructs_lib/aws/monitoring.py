@@ -145,7 +145,8 @@ class Monitoring(MlopsConstruct):
 
     Attributes:
         alert_target: ARN token of the primary region's alert topic (what budgets notify).
-        alert_targets: region (``"primary"`` for the provider's region) -> topic ARN token.
+        alert_topics: region (``"primary"`` for the provider's region) -> topic ARN token.
+        alert_targets: the topic ARN tokens, primary first (the platform's ``alert_targets``).
         topic: the primary ``aws_sns_topic``.
         alarms: alarm key (``<endpoint>/<region>/<what>``, ``<store>/replication-latency``...) ->
             ``aws_cloudwatch_metric_alarm``.
@@ -186,9 +187,14 @@ class Monitoring(MlopsConstruct):
         )
 
     @property
-    def alert_targets(self) -> dict[str, str]:
+    def alert_topics(self) -> dict[str, str]:
         """Region -> alert topic ARN token (one per region with watched resources)."""
         return {region: site.arn for region, site in self._sites.items()}
+
+    @property
+    def alert_targets(self) -> list[str]:
+        """Where alerts go: every alert topic's ARN token, the primary region's first."""
+        return [site.arn for site in self._sites.values()]
 
     # ------------------------------------------------------------------ alert topics
 

@@ -107,7 +107,8 @@ class Pipeline(MlopsConstruct):
         resource: the ``aws_sagemaker_pipeline``.
         definition: the definition written (a dict, parameters merged).
         pipeline_id: token of the pipeline name (the Terraform id of a SageMaker pipeline).
-        pipeline_arn: token of the pipeline ARN.
+        pipeline_arn: token of the pipeline ARN; ``trigger_id`` the same (what starts a run:
+            ``StartPipelineExecution`` on it).
         principal: the execution ``aws_iam_role`` (grants take it).
         principal_arn: its ARN token.
     """
@@ -167,6 +168,7 @@ class Pipeline(MlopsConstruct):
         )
         self.pipeline_id: str = ref(self.resource, "id")
         self.pipeline_arn: str = ref(self.resource, "arn")
+        self.trigger_id: str | None = self.pipeline_arn
 
     def grant_start(self, principal: Principal) -> list[Resource]:
         """Let an IAM role start executions of this pipeline, and nothing else.

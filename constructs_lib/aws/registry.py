@@ -46,6 +46,7 @@ from ..core.build_props import ContainerRegistryProps as CoreContainerRegistryPr
 from ..core.build_props import ModelRegistryProps as CoreModelRegistryProps
 from ..core.construct import MlopsConstruct
 from ..core.errors import ConstructError
+from ..core.recovery import Recovery
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, allow, grant_id, policy_document, ref
@@ -102,6 +103,10 @@ class ContainerRegistry(MlopsConstruct):
     Attributes:
         repositories: repository name -> ``aws_ecr_repository``.
         repository_urls: repository name -> repository URL token (``<registry>/<name>/<repo>``).
+        registry_url: the registry host ``<account>.dkr.ecr.<region>.amazonaws.com`` (token: the
+            host part of the first repository's URL), what ``docker login`` takes.
+        recovery: :class:`~constructs_lib.core.recovery.Recovery`, all ``None``: ECR repositories
+            are regional and not replicated; rebuild images from source after a regional loss.
         key: the created :class:`~.keys.Key`, or ``None`` for a supplied ``encryption.key_id``.
         key_id: ARN of the key that encrypts the images.
     """
@@ -174,6 +179,9 @@ class ContainerRegistry(MlopsConstruct):
             )
             self.repositories[repo] = res
             self.repository_urls[repo] = ref(res, "repository_url")
+        first_url = next(iter(self.repository_urls.values()))
+        self.registry_url: str = engine.Token.as_string(engine.Fn.element(engine.Fn.split("/", first_url), 0))
+        self.recovery: Recovery = Recovery(rpo_minutes=None, rto_minutes=None, replica_region=None)
 
     def _grant(self, kind: str, principal: Principal, actions: tuple[str, ...]) -> list[Resource]:
         cid = grant_id(f"Grant{kind}", principal)
@@ -222,6 +230,10 @@ class ModelRegistry(MlopsConstruct):
         policy: the ``aws_sagemaker_model_package_group_policy``, or ``None`` without promotion targets.
         approver_principal: the approver ``aws_iam_role`` (manual approval with
             ``create_approver``), else ``None``.
+        registry_id: the group name token (where versions are registered); approver_id: the
+            approver role's ARN token, else ``None``.
+        recovery: :class:`~constructs_lib.core.recovery.Recovery`, all ``None``: the model package
+            group is regional metadata; model artifacts follow the artifacts store's replication.
     """
 
     props_type = CoreModelRegistryProps
@@ -253,6 +265,8 @@ class ModelRegistry(MlopsConstruct):
             ),
         )
         self.group_name: str = ref(self.resource, "model_package_group_name")
+        self.registry_id: str = self.group_name
+        self.recovery: Recovery = Recovery(rpo_minutes=None, rto_minutes=None, replica_region=None)
         self.group_arn: str = ref(self.resource, "arn")
         region = _iam.region_of_arn(self, "GroupArn", self.group_arn)
         self.model_packages_arn: str = (
@@ -311,6 +325,9 @@ class ModelRegistry(MlopsConstruct):
                 ),
             )
             self.grant_approve(self.approver_principal)
+        self.approver_id: str | None = (
+            ref(self.approver_principal, "arn") if self.approver_principal is not None else None
+        )
 
     def _grant(self, kind: str, principal: Principal, statements: list[dict]) -> list[Resource]:
         cid = grant_id(f"Grant{kind}", principal)

@@ -106,6 +106,8 @@ class Routing(MlopsConstruct):
         records: region -> ``aws_route53_record``; ``default_record`` the geo default or ``None``.
         health_checks: region -> ``aws_route53_health_check``.
         recovery: :class:`~constructs_lib.core.recovery.Recovery` of the failover.
+        hostnames: ``{props.name: fqdn}`` (the endpoint this routing serves -> its DNS name).
+        name_servers: the zone's name servers token (delegate ``props.domain`` to them).
     """
 
     props_type = CoreRoutingProps
@@ -146,6 +148,8 @@ class Routing(MlopsConstruct):
             zone = self._zone(props, provider, us_east_1)
         self.zone: Resource = zone
         self.zone_id: str = ref(zone, "zone_id")
+        self.hostnames: dict[str, str] = {props.name: self.fqdn}
+        self.name_servers: Any = zone.ref_list("name_servers")
 
         #: region -> its (first) ``aws_route53_record``; ``geo_records``: region -> code -> record.
         self.records: dict[str, Resource] = {}

@@ -37,6 +37,7 @@ from ..core.acknowledge import Acknowledge
 from ..core.build_props import TrackingProps as CoreTrackingProps
 from ..core.construct import MlopsConstruct
 from ..core.errors import ConstructTypeError
+from ..core.recovery import Recovery
 from ..core.resource import Resource
 from . import _iam
 from ._iam import Principal, allow, grant_id, kms_statement, ref
@@ -103,7 +104,10 @@ class Tracking(MlopsConstruct):
             ``sagemaker-mlflow`` plugin.
         tracking_url: its URL token (the UI, through a presigned URL).
         role: the server's ``aws_iam_role``.
-        secrets: tracker -> ``aws_secretsmanager_secret`` (empty).
+        secrets: tracker -> ``aws_secretsmanager_secret`` (empty); ``secret_ids``: tracker -> its
+            ARN token (where the API key goes).
+        recovery: :class:`~constructs_lib.core.recovery.Recovery`, all ``None``: the MLflow server's
+            metadata is regional; its artifacts follow the artifact store's replication.
         key: the secrets' :class:`~.keys.Key`, or ``None`` for a supplied ``encryption.key_id``.
         key_id: ARN of that key.
     """
@@ -193,6 +197,8 @@ class Tracking(MlopsConstruct):
                 ),
             )
             self.secrets[tracker] = secret
+        self.secret_ids: dict[str, str] = {k: ref(v, "arn") for k, v in self.secrets.items()}
+        self.recovery: Recovery = Recovery(rpo_minutes=None, rto_minutes=None, replica_region=None)
 
     def grant_access(self, principal: Principal) -> list[Resource]:
         """Let an IAM role log experiments and runs and open the UI of this tracking server.

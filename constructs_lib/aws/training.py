@@ -186,7 +186,8 @@ class Training(MlopsConstruct):
 
     Attributes:
         principal: the execution ``aws_iam_role`` (pass it to ``grant_*`` methods).
-        principal_arn: its ARN token (SageMaker ``RoleArn``, Batch ``jobRoleArn``).
+        principal_arn: its ARN token (SageMaker ``RoleArn``, Batch ``jobRoleArn``); ``principal_id``
+            the same (the platform's ``training_principal`` output).
         pools: pool name -> its ``aws_batch_job_queue`` (where jobs are submitted).
         compute_environments: pool name -> its ``aws_batch_compute_environment`` list, spot first.
         job_definitions: pool name -> ``aws_batch_job_definition`` (empty without ``job_image``).
@@ -196,6 +197,9 @@ class Training(MlopsConstruct):
         subnet_ids: the private subnet ids the nodes and SageMaker jobs use.
         vpc_config: ``{"Subnets": [...], "SecurityGroupIds": [...]}`` for SageMaker training jobs.
         keep_alive_seconds: pool name -> SageMaker warm-pool keep-alive from ``idle_minutes``.
+        pool_targets: pool name -> ``{"target": job queue name, "fallback": ARN of the on-demand
+            compute environment the queue falls back to (spot pools with ``on_demand_fallback``),
+            else None}``: jobs are submitted to the queue, which orders spot before on-demand.
         key: the disk :class:`~.keys.Key`, or ``None`` for a supplied ``encryption.key_id``.
         key_id: ARN of the disk key.
     """
@@ -256,6 +260,7 @@ class Training(MlopsConstruct):
             provider=provider,
         )
         self.principal_arn: str = ref(self.principal, "arn")
+        self.principal_id: str = self.principal_arn
 
         # ---- network placement
         self.subnet_ids: list[str] = list(network.private_subnet_ids)
@@ -332,6 +337,7 @@ class Training(MlopsConstruct):
         )
 
         self.pools: dict[str, Resource] = {}
+        self.pool_targets: dict[str, dict[str, str | None]] = {}
         self.compute_environments: dict[str, list[Resource]] = {}
         self.job_definitions: dict[str, Resource] = {}
         self.launch_templates: dict[str, Resource] = {}
@@ -533,6 +539,11 @@ class Training(MlopsConstruct):
             ],
             tags=tags,
         )
+        fallback = envs[1] if len(envs) > 1 else None
+        self.pool_targets[pool.name] = {
+            "target": ref(self.pools[pool.name], "name"),
+            "fallback": ref(fallback, "arn") if fallback is not None else None,
+        }
         self.keep_alive_seconds[pool.name] = min(pool.idle_minutes * 60, 3600)
         if image is None:
             return

@@ -74,10 +74,11 @@ def test_schema_valid_and_least_privilege(full) -> None:
 def test_alert_topic_per_region_encrypted_with_email_subscriptions(full) -> None:
     built, h = full
     m = h["m"]
-    assert sorted(m.alert_targets) == sorted([PRIMARY_REGION, REPLICA_REGION])
+    assert sorted(m.alert_topics) == sorted([PRIMARY_REGION, REPLICA_REGION])
     topics = built.resources("aws_sns_topic")
     assert len(topics) == 2 and all(t["kms_master_key_id"].startswith("${aws_kms_key.") for t in topics.values())
-    assert m.alert_target == m.alert_targets[PRIMARY_REGION]
+    assert m.alert_target == m.alert_topics[PRIMARY_REGION]
+    assert m.alert_targets == [m.alert_topics[PRIMARY_REGION], m.alert_topics[REPLICA_REGION]]  # primary first
     primary = built.by_path("aws_sns_topic", "aws/Monitoring/Resource")
     assert primary["kms_master_key_id"] == built.ref(m._sites[PRIMARY_REGION].key.resource, "arn")
     subs = built.resources("aws_sns_topic_subscription").values()
