@@ -41,7 +41,7 @@ narrowest built-in role that can submit jobs ("AzureML Data Scientist", which al
 and endpoints). Give each platform's pipelines their own workspace to keep them apart.
 
 Serverless compute runs a job under a user-assigned identity only when that identity is attached
-to the workspace. The platform (:func:`~constructs_lib.azure.automation.build_automation`) attaches
+to the workspace. The platform (:meth:`~constructs_lib.azure.kit.Kit.pipelines`) attaches
 :attr:`Pipeline.identity_id` to its workspace itself. A Pipeline built outside the platform only
 gets the workspace's id, so it cannot: call ``workspace.attach_identity(pipeline.identity_id)`` on
 the :class:`~constructs_lib.azure.tracking.Workspace` (as in the example above), or set ``compute``
