@@ -121,8 +121,9 @@ class EndpointLike(Protocol):
 
     endpoint_id: str
     #: HTTPS URL that scores requests (SageMaker runtime invocations URL / Azure ML scoring URI /
-    #: Vertex AI ``:predict`` URL).
-    invoke_url: str
+    #: Vertex AI ``:predict`` URL); None (output null) where no URL exists before a model is
+    #: deployed (a GCP private endpoint: its predict URL is an IP of the peered range).
+    invoke_url: str | None
     #: Recovery objectives of serving when this endpoint's region is lost.
     recovery: Recovery
 
@@ -261,7 +262,7 @@ def _build_outputs(stack: Any) -> None:
 
 def _run_outputs(stack: Any) -> None:
     for name, regions in stack.endpoints.items():
-        value = {region: {"id": ep.endpoint_id, "url": ep.invoke_url} for region, ep in regions.items()}
+        value = {region: {"id": ep.endpoint_id, "url": _null(ep.invoke_url)} for region, ep in regions.items()}
         _out(stack, output_name("serving", name), value, f"Endpoint {name} per region: id and scoring URL")
     if stack.routing:
         hostnames: dict[str, str] = {}

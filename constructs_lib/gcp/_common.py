@@ -6,8 +6,9 @@
 * :func:`project_number` — one ``google_project`` data source per project and stack; service-agent
   e-mails are built from its ``number``.
 * :func:`service_agent` — the IAM member of a Google-managed service agent.
-* :func:`construct_key` — a construct's own :class:`~constructs_lib.gcp.keys.Key` (or the supplied
-  ``encryption.key_id``) plus encrypt/decrypt for the service agents that use it.
+* :func:`own_key` — a construct's own :class:`~constructs_lib.gcp.keys.Key` (None when
+  ``encryption.key_id`` supplies one), and :func:`use_key` — the key id in use plus
+  encrypt/decrypt on it for the service agents that use it.
 * :func:`check_member` / :func:`grant_suffix` — validation and stable construct ids for grants.
 """
 
@@ -26,12 +27,20 @@ from ..core.naming import short_hash
 from ..core.props import EncryptionProps, Model
 from ..core.resource import DataSource, Resource
 from .keys import ENCRYPTER_DECRYPTER_ROLE, Key, KeyProps
-from .storage import _check_principal
 
 __all__: list[str] = []
 
 PROJECT_PATTERN = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"
 REGION_PATTERN = r"^[a-z]+-[a-z]+[0-9]+$"
+
+_MEMBER_PREFIXES: tuple[str, ...] = (
+    "serviceAccount:",
+    "group:",
+    "user:",
+    "principal://",
+    "principalSet://",
+)
+_PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
 
 #: service agent kind -> e-mail template (``{n}`` = project number)
 SERVICE_AGENTS: dict[str, str] = {
@@ -118,57 +127,89 @@ def service_agent(scope: engine.Construct, project: str, kind: str, *, provider:
     return "serviceAccount:" + SERVICE_AGENTS[kind].format(n=number)
 
 
-def construct_key(
+def own_key(
     scope: engine.Construct,
+    id: str,
+    encryption: EncryptionProps,
     *,
     name: str,
-    encryption: EncryptionProps,
     project: str,
     location: str,
-    agents: Sequence[tuple[str, str]],
     deletion_protection: bool = True,
     provider: Any = None,
-) -> tuple[Key | None, str, list[Resource]]:
-    """The construct's key: a new :class:`Key` (child ``Key``) or the supplied ``key_id``.
+) -> Key | None:
+    """The construct's own customer-managed :class:`Key` (child ``id``), or None when
+    ``encryption.key_id`` supplies one.
 
-    ``agents`` are ``(construct id, member)`` pairs that get encrypt/decrypt on the key (service
-    agents that encrypt on the construct's behalf). Returns ``(key or None, key id, grants)``;
-    resources that use the key should depend on the grants.
+    The key ring and key are named ``name`` in ``project`` / ``location`` (the location of the data
+    it encrypts), with the rotation and deletion window of ``encryption``.
     """
-    grants: list[Resource] = []
-    if encryption.key_id is None:
-        key: Key | None = Key(
+    if encryption.key_id is not None:
+        return None
+    return Key(
+        scope,
+        id,
+        KeyProps.for_encryption(
+            name, encryption, project=project, location=location, deletion_protection=deletion_protection
+        ),
+        provider=provider,
+    )
+
+
+def use_key(
+    scope: engine.Construct,
+    key: Key | None,
+    encryption: EncryptionProps,
+    agents: Sequence[tuple[str, str]],
+    *,
+    provider: Any = None,
+) -> tuple[str, list[Resource]]:
+    """The key id in use (``key``'s, else ``encryption.key_id``) and encrypt/decrypt on it for ``agents``.
+
+    ``agents`` are ``(construct id, member)`` pairs: the service agents that encrypt on the
+    construct's behalf. On the own key the grants are the key's (:meth:`Key.grant_encrypt_decrypt`);
+    on a supplied key they are ``google_kms_crypto_key_iam_member`` children of ``scope``.
+    Resources that use the key should depend on the returned grants.
+    """
+    if key is not None:
+        return key.key_id, [g for gid, member in agents for g in key.grant_encrypt_decrypt(member, id=gid)]
+    key_id = encryption.key_id
+    assert key_id is not None  # own_key returns a key whenever none is supplied
+    grants = [
+        Resource(
             scope,
-            "Key",
-            KeyProps.for_encryption(
-                name, encryption, project=project, location=location, deletion_protection=deletion_protection
-            ),
+            gid,
+            "google_kms_crypto_key_iam_member",
             provider=provider,
+            crypto_key_id=key_id,
+            role=ENCRYPTER_DECRYPTER_ROLE,
+            member=member,
         )
-        key_id = key.key_id
-        for gid, member in agents:
-            grants.append(key.grant_encrypt_decrypt(member, id=gid))
-    else:
-        key = None
-        key_id = encryption.key_id
-        for gid, member in agents:
-            grants.append(
-                Resource(
-                    scope,
-                    gid,
-                    "google_kms_crypto_key_iam_member",
-                    provider=provider,
-                    crypto_key_id=key_id,
-                    role=ENCRYPTER_DECRYPTER_ROLE,
-                    member=member,
-                )
-            )
-    return key, key_id, grants
+        for gid, member in agents
+    ]
+    return key_id, grants
 
 
 def check_member(path: str, principal: str) -> None:
-    """Refuse public members, domains and strings that are not IAM members."""
-    _check_principal(path, principal)
+    """Refuse public members, domains and strings that are not IAM members (whole tokens pass)."""
+    if not isinstance(principal, str) or not principal:
+        raise ConstructError(path, "a principal must be a non-empty IAM member string")
+    if principal in _PUBLIC_MEMBERS:
+        raise ConstructError(
+            path,
+            f"{principal!r} would make the data store public; grant a service account, "
+            "group or user instead"
+        )
+    if engine.Token.is_unresolved(principal) and principal.startswith("${"):
+        return  # a whole-token member (e.g. another resource's ``member`` attribute)
+    if not principal.startswith(_MEMBER_PREFIXES) or principal.endswith((":", "//")):
+        allowed = ", ".join(repr(p) for p in _MEMBER_PREFIXES)
+        raise ConstructError(
+            path,
+            f"principal {principal!r} is not an IAM member of a supported kind: it must "
+            f"start with one of {allowed} (e.g. 'serviceAccount:trainer@my-project."
+            "iam.gserviceaccount.com'); domains and public members are not granted"
+        )
 
 
 def grant_suffix(path: str, principal: str, id: str | None) -> str:

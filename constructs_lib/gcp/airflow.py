@@ -46,7 +46,7 @@ from ..core.construct import MlopsConstruct
 from ..core.errors import ConstructTypeError
 from ..core.naming import bucket_name
 from ..core.resource import Resource
-from ._common import PROJECT_PATTERN, REGION_PATTERN, construct_key, require_services
+from ._common import PROJECT_PATTERN, REGION_PATTERN, own_key, require_services, use_key
 from .network import Network
 from .pipelines import account_id, agent_member
 from .storage import DataStore, DataStoreProps
@@ -185,30 +185,47 @@ class Airflow(MlopsConstruct):
             raise ConstructTypeError(self.node.path, "dags_store must be a constructs_lib.gcp.DataStore")
         if network is not None and not isinstance(network, Network):
             raise ConstructTypeError(self.node.path, "network must be a constructs_lib.gcp.Network or None")
-        project, region, name = props.project, props.location, props.name
         apis = require_services(
             self,
-            project,
+            props.project,
             ["composer.googleapis.com", "storagetransfer.googleapis.com", "iam.googleapis.com"],
             provider=provider,
         )
 
-        # --- key ------------------------------------------------------------------------------------
-        self.key, self.key_id, key_grants = construct_key(
+        key_grants = self._key()
+        identity_grants = self._identity(id, apis, dags_store)
+        self._dag_sync(id, apis, dags_store)
+        self._environment(network, apis, key_grants, identity_grants)
+
+    # --- steps of the constructor, in order -------------------------------------------------------
+
+    def _key(self) -> list[Resource]:
+        """The environment's key for the service agents Composer's CMEK needs; returns the key
+        grants."""
+        props: AirflowProps = self.props
+        project, region, name, provider = props.project, props.location, props.name, self._provider
+        agents = [
+            (f"{kind.capitalize()}ServiceAgent", agent_member(self, project, kind, provider=provider))
+            for kind in _CMEK_AGENTS
+        ]
+        self.key = own_key(
             self,
+            "Key",
+            props.encryption,
             name=name,
-            encryption=props.encryption,
             project=project,
             location=region,
-            agents=[
-                (f"{kind.capitalize()}ServiceAgent", agent_member(self, project, kind, provider=provider))
-                for kind in _CMEK_AGENTS
-            ],
             deletion_protection=props.deletion_protection,
             provider=provider,
         )
+        self.key_id, key_grants = use_key(self, self.key, props.encryption, agents, provider=provider)
+        return key_grants
 
-        # --- identity -------------------------------------------------------------------------------
+    def _identity(self, id: str, apis: list[Resource], dags_store: DataStore) -> list[Resource]:
+        """The environment's service account (``service_account``, ``principal``): Composer
+        worker, managed by the Composer agent, reader of the DAG store; returns its role grants."""
+        props: AirflowProps = self.props
+        project, name, provider = props.project, props.name, self._provider
         self.service_account = Resource(
             self,
             "Identity",
@@ -250,8 +267,13 @@ class Airflow(MlopsConstruct):
             member=agent_member(self, project, "composer", provider=provider),
         )
         dags_store.grant_read(self.principal, id=f"Airflow{_cid(id)}")
+        return [worker, agent_ext]
 
-        # --- environment bucket + DAG sync ----------------------------------------------------------
+    def _dag_sync(self, id: str, apis: list[Resource], dags_store: DataStore) -> None:
+        """The environment bucket (``bucket``) and the transfer job that mirrors the DAGs into
+        it (``dag_sync``)."""
+        props: AirflowProps = self.props
+        project, region, name, provider = props.project, props.location, props.name, self._provider
         self.bucket = DataStore(
             self,
             "Bucket",
@@ -302,7 +324,16 @@ class Airflow(MlopsConstruct):
             },
         )
 
-        # --- environment ----------------------------------------------------------------------------
+    def _environment(
+        self,
+        network: Network | None,
+        apis: list[Resource],
+        key_grants: list[Resource],
+        identity_grants: list[Resource],
+    ) -> None:
+        """The Composer environment (``resource``, ``airflow_uri``)."""
+        props: AirflowProps = self.props
+        project, region, name, provider = props.project, props.location, props.name, self._provider
         node_config: dict[str, Any] = {"service_account": self.service_account_email}
         if network is not None:
             node_config["network"] = network.network_id
@@ -324,7 +355,7 @@ class Airflow(MlopsConstruct):
             "Resource",
             "google_composer_environment",
             provider=provider,
-            depends_on=[*apis, *key_grants, worker, agent_ext],
+            depends_on=[*apis, *key_grants, *identity_grants],
             name=name,
             project=project,
             region=region,

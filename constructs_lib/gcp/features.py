@@ -33,16 +33,18 @@ from pydantic import Field, model_validator
 
 from ..core import build_props, engine
 from ..core.construct import MlopsConstruct
+from ..core.recovery import Recovery
 from ..core.resource import DataSource, Resource
 from ._common import (
     PROJECT_PATTERN,
     REGION_PATTERN,
-    construct_key,
     grant_suffix,
+    own_key,
     require_services,
     role_id,
     service_agent,
     underscored,
+    use_key,
 )
 
 __all__ = [
@@ -113,9 +115,12 @@ class FeatureStoreProps(build_props.FeatureStoreProps):
 class FeatureStore(MlopsConstruct):
     """BigQuery offline feature tables (CMEK) and an optional Bigtable-backed online store.
 
-    Public attributes (same names on every cloud): ``resource`` (the dataset), ``groups`` (group
-    name -> ``google_bigquery_table``), ``online`` (the online store or None), ``key`` /
-    ``key_id``; GCP extras: ``dataset_id``, ``views`` (group -> feature view).
+    Public attributes (same names on every cloud): ``resource`` (the dataset), ``store_id``
+    (token of the dataset's id, ``projects/P/datasets/D``), ``groups`` (group name ->
+    ``google_bigquery_table``), ``group_ids`` (group name -> token of the table's id,
+    ``projects/P/datasets/D/tables/T``), ``online`` (the online store or None), ``recovery``
+    (regional: no cross-region copy), ``key`` / ``key_id``; GCP extras: ``dataset_id`` (the
+    BigQuery dataset id, ``D``), ``views`` (group -> feature view).
     """
 
     props_type = FeatureStoreProps
@@ -139,16 +144,17 @@ class FeatureStore(MlopsConstruct):
             apis.append("aiplatform.googleapis.com")
             agents.append(("VertexAgentKey", service_agent(self, props.project, "aiplatform", provider=provider)))
         deps = require_services(self, props.project, apis, provider=provider)
-        self.key, self.key_id, key_grants = construct_key(
+        self.key = own_key(
             self,
+            "Key",
+            props.encryption,
             name=props.name,
-            encryption=props.encryption,
             project=props.project,
             location=props.location,
-            agents=agents,
             deletion_protection=protect,
             provider=provider,
         )
+        self.key_id, key_grants = use_key(self, self.key, props.encryption, agents, provider=provider)
         self.dataset_id = underscored(props.name)
         self.resource = Resource(
             self,
@@ -165,6 +171,9 @@ class FeatureStore(MlopsConstruct):
             delete_contents_on_destroy=False,
             default_encryption_configuration={"kms_key_name": self.key_id},
         )
+        self.store_id: str = self.resource.ref("id")
+        # A regional dataset and online store: no cross-region copy.
+        self.recovery = Recovery(rpo_minutes=None, rto_minutes=None)
         self.groups: dict[str, Resource] = {}
         for group in props.groups:
             self.groups[group.name] = Resource(
@@ -183,6 +192,7 @@ class FeatureStore(MlopsConstruct):
                 clustering=[group.record_identifier],
                 encryption_configuration={"kms_key_name": self.key_id},
             )
+        self.group_ids: dict[str, str] = {name: table.ref("id") for name, table in self.groups.items()}
 
         self.online: Resource | None = None
         self.views: dict[str, Resource] = {}

@@ -143,28 +143,29 @@ class Key(MlopsConstruct):
                 ),
             )
 
-    def grant_encrypt_decrypt(self, member: str, *, id: str | None = None) -> Resource:
-        """Let ``member`` encrypt and decrypt with this key (and nothing else).
+    def grant_encrypt_decrypt(self, principal: str, *, id: str | None = None) -> list[Resource]:
+        """Let ``principal`` encrypt and decrypt with this key (and nothing else).
 
-        ``member`` is an IAM member string such as ``serviceAccount:x@p.iam.gserviceaccount.com``
+        ``principal`` is an IAM member string such as ``serviceAccount:x@p.iam.gserviceaccount.com``
         or a token (e.g. a service agent's ``member`` attribute). Emits a non-authoritative
         ``google_kms_crypto_key_iam_member`` with ``roles/cloudkms.cryptoKeyEncrypterDecrypter``
-        on this crypto key only. Granting the same member twice returns the first grant.
+        on this crypto key only, and returns it as a one-element list (the shape every
+        ``grant_*`` method returns). Granting the same principal twice returns the first grant.
 
-        ``id`` names the grant's construct. It defaults to ``EncryptDecrypt<hash of member>`` and
-        is required when ``member`` is a token (a token's text depends on creation order, so
-        hashing it would not give a stable Terraform address).
+        ``id`` names the grant's construct. It defaults to ``EncryptDecrypt<hash of principal>``
+        and is required when ``principal`` is a token (a token's text depends on creation order,
+        so hashing it would not give a stable Terraform address).
         """
-        if member in self._grants:
-            return self._grants[member]
+        if principal in self._grants:
+            return [self._grants[principal]]
         if id is None:
-            if engine.Token.is_unresolved(member):
+            if engine.Token.is_unresolved(principal):
                 raise ConstructError(
                     self.node.path,
                     "grant_encrypt_decrypt needs an explicit id when the member "
                     "is a token (its text is not stable across programs)"
                 )
-            id = f"EncryptDecrypt{short_hash(member, length=8)}"
+            id = f"EncryptDecrypt{short_hash(principal, length=8)}"
         grant = Resource(
             self,
             id,
@@ -172,10 +173,10 @@ class Key(MlopsConstruct):
             provider=self._provider,
             crypto_key_id=self.key_id,
             role=ENCRYPTER_DECRYPTER_ROLE,
-            member=member,
+            member=principal,
         )
-        self._grants[member] = grant
-        return grant
+        self._grants[principal] = grant
+        return [grant]
 
     @property
     def grants(self) -> tuple[Resource, ...]:

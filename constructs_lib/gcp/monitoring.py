@@ -61,7 +61,7 @@ from ..core.errors import ConstructError, ConstructTypeError
 from ..core.naming import short_hash
 from ..core.resource import DataSource, Resource
 from ..core.run_props import MonitoringProps as CoreMonitoringProps
-from ._common import PROJECT_PATTERN, REGION_PATTERN, construct_key, require_services
+from ._common import PROJECT_PATTERN, REGION_PATTERN, own_key, require_services, use_key
 from .routing import CHECKER_REGIONS, Routing
 from .serving import DETECTION_SECONDS, Endpoint, machine_memory_gib
 from .storage import TURBO_RPO_MINUTES, DataStore
@@ -103,6 +103,7 @@ class Monitoring(MlopsConstruct):
 
     * ``alert_target`` — list of notification channel ids (tokens), what alert policies and
       budgets take (GCP has no single topic-like target: one channel per address);
+    * ``alert_targets`` — the same list (the name the platform's outputs read on every cloud);
     * ``alarms`` — alarm name (``<endpoint>-<region>-latency``, ...) -> alert policy;
     * ``resource`` — the first notification channel;
 
@@ -153,20 +154,25 @@ class Monitoring(MlopsConstruct):
             )
         self.resource = next(iter(self.channels.values()))
         self.alert_target: list[str] = [c.ref("id") for c in self.channels.values()]
+        self.alert_targets: list[str] = self.alert_target
         self.alarms: dict[str, Resource] = {}
         self.data_quality_commands: dict[str, str] = {}
 
         # --- logs: CMEK bucket + sink ----------------------------------------------------------
         cmek = DataSource(self, "LoggingCmek", "google_logging_project_cmek_settings", provider=provider, project=project)
-        self.key, self.key_id, key_grants = construct_key(
+        self.key = own_key(
             self,
+            "Key",
+            props.encryption,
             name=f"{props.name}-logs",
-            encryption=props.encryption,
             project=project,
             location=props.location,
-            agents=[("LoggingServiceAccount", "serviceAccount:" + cmek.ref("service_account_id"))],
             deletion_protection=props.deletion_protection,
             provider=provider,
+        )
+        logging_agent = "serviceAccount:" + cmek.ref("service_account_id")
+        self.key_id, key_grants = use_key(
+            self, self.key, props.encryption, [("LoggingServiceAccount", logging_agent)], provider=provider
         )
         bucket_id = f"{props.name}-logs"[:100]
         self.log_bucket = Resource(

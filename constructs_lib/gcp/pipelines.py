@@ -52,7 +52,7 @@ from ..core.construct import MlopsConstruct
 from ..core.errors import ConstructTypeError
 from ..core.naming import short_hash
 from ..core.resource import Resource
-from ._common import PROJECT_PATTERN, REGION_PATTERN, construct_key, grant_suffix, project_number, require_services
+from ._common import PROJECT_PATTERN, REGION_PATTERN, grant_suffix, own_key, project_number, require_services, use_key
 from .storage import DataStore
 
 __all__ = [
@@ -189,6 +189,7 @@ class Pipeline(MlopsConstruct):
     Public attributes (same names on every cloud):
 
     * ``pipeline_id`` — ``gs://`` URI (token) of the pipeline spec object;
+    * ``trigger_id`` — what starts a run: the Pub/Sub start topic id (``start_topic_id``);
     * ``principal`` — IAM member (token) of the runner service account, the jobs' identity;
     * ``resource`` — the spec ``google_storage_bucket_object``;
 
@@ -212,27 +213,46 @@ class Pipeline(MlopsConstruct):
         super().__init__(scope, id, props, provider=provider)
         if not isinstance(artifacts_store, DataStore):
             raise ConstructTypeError(self.node.path, "artifacts_store must be a constructs_lib.gcp.DataStore")
-        project, region, name = props.project, props.location, props.name
         self.artifacts_store = artifacts_store
-        apis = require_services(self, project, _APIS, provider=provider)
+        apis = require_services(self, props.project, _APIS, provider=provider)
 
-        # --- key ----------------------------------------------------------------------------------
-        self.key, self.key_id, key_grants = construct_key(
+        key_grants = self._key()
+        self._spec()
+        self._run_identity(id, apis)
+        self._launcher(apis, key_grants)
+        self._start_door(apis, key_grants)
+
+    # --- steps of the constructor, in order -------------------------------------------------------
+
+    def _key(self) -> list[Resource]:
+        """The pipeline's key for the Vertex AI, Workflows and Pub/Sub service agents; returns the
+        key grants."""
+        props: PipelineProps = self.props
+        project, region, name, provider = props.project, props.location, props.name, self._provider
+        agents = [
+            ("VertexServiceAgent", agent_member(self, project, "aiplatform", provider=provider)),
+            ("WorkflowsServiceAgent", agent_member(self, project, "workflows", provider=provider)),
+            ("PubsubServiceAgent", agent_member(self, project, "pubsub", provider=provider)),
+        ]
+        self.key = own_key(
             self,
+            "Key",
+            props.encryption,
             name=name,
-            encryption=props.encryption,
             project=project,
             location=region,
-            agents=[
-                ("VertexServiceAgent", agent_member(self, project, "aiplatform", provider=provider)),
-                ("WorkflowsServiceAgent", agent_member(self, project, "workflows", provider=provider)),
-                ("PubsubServiceAgent", agent_member(self, project, "pubsub", provider=provider)),
-            ],
             deletion_protection=props.deletion_protection,
             provider=provider,
         )
+        self.key_id, key_grants = use_key(self, self.key, props.encryption, agents, provider=provider)
+        return key_grants
 
-        # --- the spec -----------------------------------------------------------------------------
+    def _spec(self) -> None:
+        """The pipeline spec object (``resource``, ``pipeline_id``, ``definition``) and
+        ``pipeline_root``."""
+        props: PipelineProps = self.props
+        name, provider = props.name, self._provider
+        artifacts_store = self.artifacts_store
         prefix = f"pipelines/{name}"
         self.object_name = f"{prefix}/pipeline.json"
         self.placeholder = props.definition is None
@@ -255,7 +275,12 @@ class Pipeline(MlopsConstruct):
         self.pipeline_id: str = f"gs://{bucket}/{self.object_name}"
         self.pipeline_root: str = f"gs://{bucket}/{prefix}/root"
 
-        # --- run identity -------------------------------------------------------------------------
+    def _run_identity(self, id: str, apis: list[Resource]) -> None:
+        """The runner service account jobs run as (``runner``, ``principal``); it writes the
+        artifacts store."""
+        props: PipelineProps = self.props
+        project, name, provider = props.project, props.name, self._provider
+        artifacts_store = self.artifacts_store
         self.runner = Resource(
             self,
             "Runner",
@@ -271,7 +296,12 @@ class Pipeline(MlopsConstruct):
         self.principal: str = self.runner.ref("member")
         artifacts_store.grant_write(self.principal, id=f"Pipeline{_label(id)}")
 
-        # --- launcher -----------------------------------------------------------------------------
+    def _launcher(self, apis: list[Resource], key_grants: list[Resource]) -> None:
+        """The launcher workflow (``launcher``) and its identity: it creates pipeline jobs as the
+        runner and reads the spec object only."""
+        props: PipelineProps = self.props
+        project, region, name, provider = props.project, props.location, props.name, self._provider
+        bucket = self.artifacts_store.store_name
         self.launcher_account = Resource(
             self,
             "LauncherIdentity",
@@ -334,7 +364,11 @@ class Pipeline(MlopsConstruct):
             source_contents=self._launcher_source(bucket),
         )
 
-        # --- start door: topic + Eventarc -> launcher ---------------------------------------------
+    def _start_door(self, apis: list[Resource], key_grants: list[Resource]) -> None:
+        """The start topic (``start_topic``, ``trigger_id``) and the Eventarc trigger (``trigger``)
+        that runs the launcher for each message."""
+        props: PipelineProps = self.props
+        project, region, name, provider = props.project, props.location, props.name, self._provider
         self.start_topic = Resource(
             self,
             "StartTopic",
@@ -348,6 +382,7 @@ class Pipeline(MlopsConstruct):
             message_retention_duration="86400s",
         )
         self.start_topic_id: str = self.start_topic.ref("id")
+        self.trigger_id: str = self.start_topic_id
         self.invoker = Resource(
             self,
             "Invoker",
@@ -385,19 +420,20 @@ class Pipeline(MlopsConstruct):
 
     # --- grants -------------------------------------------------------------------------------------
 
-    def grant_start(self, principal: str, *, id: str | None = None) -> Resource:
+    def grant_start(self, principal: str, *, id: str | None = None) -> list[Resource]:
         """Let ``principal`` start this pipeline and nothing else.
 
         Emits ``roles/pubsub.publisher`` on this pipeline's start topic only
         (``google_pubsub_topic_iam_member``); every message published there starts one run
         through the launcher. ``principal`` is an IAM member string (``serviceAccount:...``,
         ``group:...``, ``user:...`` or a token of one); ``id`` names the grant and is required for
-        a token principal. Granting the same principal twice returns the first grant.
+        a token principal. Returns the grant as a one-element list; granting the same principal twice
+        returns the first grant.
         """
         suffix = grant_suffix(self.node.path, principal, id)
         return self._once(
             f"start:{principal}",
-            lambda: Resource(
+            lambda: [Resource(
                 self,
                 f"Start{suffix}",
                 "google_pubsub_topic_iam_member",
@@ -406,7 +442,7 @@ class Pipeline(MlopsConstruct):
                 topic=self.start_topic.ref("name"),
                 role=START_ROLE,
                 member=principal,
-            ),
+            )],
         )
 
     # --- building blocks ----------------------------------------------------------------------------

@@ -39,16 +39,18 @@ from pydantic import Field, field_validator
 from ..core import build_props, engine
 from ..core.construct import MlopsConstruct
 from ..core.props import LifecycleProps
+from ..core.recovery import Recovery
 from ..core.resource import Resource
 from ._common import (
     PROJECT_PATTERN,
     REGION_PATTERN,
     check_member,
-    construct_key,
     grant_suffix,
+    own_key,
     require_services,
     role_id,
     service_agent,
+    use_key,
 )
 from .storage import DataStore, DataStoreProps
 from .training import _account_id
@@ -104,9 +106,10 @@ class ContainerRegistry(MlopsConstruct):
     """Private, CMEK-encrypted Docker repositories with immutable tags, scanning and cleanup.
 
     Public attributes (same names on every cloud): ``repositories`` (repository name ->
-    ``google_artifact_registry_repository`` :class:`Resource`), ``key`` / ``key_id``; GCP extras:
-    ``repository_urls`` (name -> ``REGION-docker.pkg.dev/PROJECT/REPO``), ``resource`` (the first
-    repository).
+    ``google_artifact_registry_repository`` :class:`Resource`), ``registry_url`` (the host images
+    are pushed to, ``REGION-docker.pkg.dev``), ``repository_urls`` (name ->
+    ``REGION-docker.pkg.dev/PROJECT/REPO``), ``recovery`` (regional repositories: no cross-region
+    copy), ``key`` / ``key_id``; GCP extra: ``resource`` (the first repository).
     """
 
     props_type = ContainerRegistryProps
@@ -125,16 +128,21 @@ class ContainerRegistry(MlopsConstruct):
         if props.scan_on_push:
             apis.append("containerscanning.googleapis.com")
         deps = require_services(self, props.project, apis, provider=provider)
-        self.key, self.key_id, key_grants = construct_key(
+        agent = service_agent(self, props.project, "artifactregistry", provider=provider)
+        self.key = own_key(
             self,
+            "Key",
+            props.encryption,
             name=props.name,
-            encryption=props.encryption,
             project=props.project,
             location=props.location,
-            agents=[("ArtifactRegistryAgent", service_agent(self, props.project, "artifactregistry", provider=provider))],
             deletion_protection=props.deletion_protection,
             provider=provider,
         )
+        self.key_id, key_grants = use_key(
+            self, self.key, props.encryption, [("ArtifactRegistryAgent", agent)], provider=provider
+        )
+        self.registry_url: str = f"{props.location}-docker.pkg.dev"
         self.repositories: dict[str, Resource] = {}
         self.repository_urls: dict[str, str] = {}
         for repo in props.repositories:
@@ -169,8 +177,10 @@ class ContainerRegistry(MlopsConstruct):
                     "enablement_config": "INHERITED" if props.scan_on_push else "DISABLED"
                 },
             )
-            self.repository_urls[repo] = f"{props.location}-docker.pkg.dev/{props.project}/{repo_id}"
+            self.repository_urls[repo] = f"{self.registry_url}/{props.project}/{repo_id}"
         self.resource = next(iter(self.repositories.values()))
+        # Artifact Registry repositories are regional: no cross-region copy.
+        self.recovery = Recovery(rpo_minutes=None, rto_minutes=None)
 
     def grant_pull(self, principal: str, *, id: str | None = None) -> list[Resource]:
         """Let ``principal`` pull images: ``roles/artifactregistry.reader`` on every repository.
@@ -256,7 +266,9 @@ class ModelRegistry(MlopsConstruct):
     """Vertex AI model registry access with an IAM-enforced approval gate over a model bucket.
 
     Public attributes (same names on every cloud): ``store`` (the model :class:`DataStore`),
-    ``key_id``; GCP extras: ``approver`` (approver service account), ``approver_principal``,
+    ``registry_id`` (the model bucket's name), ``approver_id`` (e-mail of the approver service
+    account), ``recovery`` (the model bucket's), ``key_id``; GCP extras: ``approver`` (approver
+    service account), ``approver_principal``,
     ``roles`` (``reader`` / ``publisher`` / ``approver`` custom roles), ``artifact_uri``
     (``gs://BUCKET``), ``candidates_uri``, ``approved_uri``, ``resource`` (the bucket).
     """
@@ -293,6 +305,8 @@ class ModelRegistry(MlopsConstruct):
         )
         self.resource = self.store.resource
         self.key_id = self.store.key_id
+        self.registry_id: str = self.store.store_name
+        self.recovery = self.store.recovery
         self.artifact_uri: str = self.store.store_url
         bucket = self.store.store_name
         self.candidates_uri = f"{self.artifact_uri}/{CANDIDATES_PREFIX}"
@@ -331,6 +345,7 @@ class ModelRegistry(MlopsConstruct):
             description="Approves model versions: writes approved/ and sets version aliases (cdktf-mlops).",
         )
         self.approver_principal: str = self.approver.ref("member")
+        self.approver_id: str | None = self.approver.ref("email")
         self._bucket_grant("ApproverRead", "roles/storage.objectViewer", self.approver_principal, None)
         self._bucket_grant("ApproverWrite", "roles/storage.objectCreator", self.approver_principal, APPROVED_PREFIX)
         self._project_grant("ApproverRole", "approver", self.approver_principal)
@@ -372,13 +387,13 @@ class ModelRegistry(MlopsConstruct):
             ],
         )
 
-    def grant_approve(self, principal: str, *, id: str | None = None) -> Resource:
+    def grant_approve(self, principal: str, *, id: str | None = None) -> list[Resource]:
         """Let ``principal`` act as the approver service account
         (``roles/iam.serviceAccountTokenCreator`` on that account only)."""
         suffix = grant_suffix(self.node.path, principal, id)
         return self._once(
             f"approve|{principal}",
-            lambda: Resource(
+            lambda: [Resource(
                 self,
                 f"Approve{suffix}",
                 "google_service_account_iam_member",
@@ -386,7 +401,7 @@ class ModelRegistry(MlopsConstruct):
                 service_account_id=self.approver.ref("name"),
                 role="roles/iam.serviceAccountTokenCreator",
                 member=principal,
-            ),
+            )],
         )
 
     def _bucket_grant(

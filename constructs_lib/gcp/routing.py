@@ -44,6 +44,7 @@ TLS: the record is a CNAME to the Vertex AI host, whose certificate names that h
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,11 +53,12 @@ from pydantic import Field
 from ..core import engine
 from ..core.construct import MlopsConstruct
 from ..core.errors import ConstructError, ConstructTypeError
+from ..core.recovery import Recovery
 from ..core.resource import Resource
 from ..core.run_props import RoutingProps as CoreRoutingProps
 from ..core.tags import gcp_labels
 from ._common import PROJECT_PATTERN, require_services
-from .serving import RECORD_TTL_SECONDS, UPTIME_PERIOD_SECONDS, Endpoint
+from .serving import DETECTION_SECONDS, RECORD_TTL_SECONDS, UPTIME_PERIOD_SECONDS, Endpoint
 
 __all__ = ["CHECKER_REGIONS", "Routing", "RoutingProps"]
 
@@ -84,9 +86,16 @@ class Routing(MlopsConstruct):
     * ``health_checks`` — region -> ``google_monitoring_uptime_check_config`` (the first endpoint
       name's; all in ``health_checks_by_endpoint``);
 
+    * ``hostnames`` — host label (each endpoint's ``dns_label``: the spec's endpoint name on a
+      platform stack) -> the global FQDN callers use;
+    * ``name_servers`` — token of the zone's name servers (delegate the domain to them);
+    * ``recovery`` — :class:`Recovery` of serving when the first endpoint's region is lost: the
+      next region of that endpoint and the RTO of :mod:`~constructs_lib.gcp.serving` (detection
+      plus record TTL); RTO ``None`` with one region (nothing to fail over to);
+
     and GCP extras: ``records_by_endpoint`` (endpoint name -> record), ``health_checks_by_endpoint``
-    (endpoint name -> region -> uptime check), ``hostnames`` (endpoint name -> FQDN),
-    ``name_servers`` (token), ``policy``, ``primary_region``, ``period_seconds``.
+    (endpoint name -> region -> uptime check), ``covered`` (endpoint name -> regions), ``policy``,
+    ``primary_region``, ``period_seconds``.
     """
 
     props_type = RoutingProps
@@ -115,11 +124,18 @@ class Routing(MlopsConstruct):
                     "routing needs public endpoints"
                 )
         by_name: dict[str, dict[str, Endpoint]] = {}
+        labels: dict[str, str] = {}
         for e in endpoints:
             regions = by_name.setdefault(e.endpoint_name, {})
             if e.region in regions:
                 raise ConstructError(self.node.path, f"two endpoints named {e.endpoint_name!r} in {e.region}")
             regions[e.region] = e
+            if labels.setdefault(e.dns_label, e.endpoint_name) != e.endpoint_name:
+                raise ConstructError(
+                    self.node.path,
+                    f"endpoints {labels[e.dns_label]!r} and {e.endpoint_name!r} both have the host label "
+                    f"{e.dns_label!r}; give them different dns_label values (one name per endpoint)",
+                )
 
         project = props.project
         self.domain = props.domain
@@ -156,8 +172,9 @@ class Routing(MlopsConstruct):
         self.health_checks_by_endpoint: dict[str, dict[str, Resource]] = {}
         self.hostnames: dict[str, str] = {}
         for name, regional in by_name.items():
-            fqdn = f"{next(iter(regional.values())).dns_label}.{props.domain}"
-            self.hostnames[name] = fqdn
+            dns_label = next(iter(regional.values())).dns_label
+            fqdn = f"{dns_label}.{props.domain}"
+            self.hostnames[dns_label] = fqdn
             label = _title(name)
             self.records_by_endpoint[name] = Resource(
                 self,
@@ -212,6 +229,7 @@ class Routing(MlopsConstruct):
                 self.records.setdefault(region, self.records_by_endpoint[name])
         self.health_checks: dict[str, Resource] = dict(self.health_checks_by_endpoint[first])
         self.covered: dict[str, list[str]] = {name: list(regional) for name, regional in by_name.items()}
+        self.recovery = _recovery(list(by_name[first].values()))
 
     def _policy(self, regional: list[Endpoint]) -> dict[str, Any]:
         def target(e: Endpoint) -> list[str]:
@@ -231,6 +249,15 @@ class Routing(MlopsConstruct):
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"Routing({self.node.path!r}, domain={self.domain!r})"
+
+
+def _recovery(regional: list[Endpoint]) -> Recovery:
+    """Recovery of serving behind the routing when the first region is lost: callers move to the
+    next region of the first endpoint name after detection and the record TTL (RPO: no data)."""
+    if len(regional) < 2:
+        return Recovery(rpo_minutes=None, rto_minutes=None)
+    rto = math.ceil((DETECTION_SECONDS + RECORD_TTL_SECONDS) / 60)
+    return Recovery(rpo_minutes=None, rto_minutes=rto, replica_region=regional[1].region)
 
 
 def _title(name: str) -> str:

@@ -49,7 +49,9 @@ Recovery: serving holds no data (RPO n/a, ``None``). RTO is the time global rout
 notice a regional failure and callers to follow: :data:`DETECTION_SECONDS` (uptime checks every
 60 s, 3 consecutive failures) plus the record TTL (:data:`RECORD_TTL_SECONDS`) = 4 minutes. On GCP
 the switch itself is an operator (or automation) step on the alert: Cloud DNS can health-check only
-IP targets, and Vertex AI endpoints have none (``docs/gcp-run.md``).
+IP targets, and Vertex AI endpoints have none (``docs/gcp-run.md``). That RTO holds for an
+endpoint given a ``failover_region`` (another region serving the same endpoint); a single-region
+endpoint has none (``None``).
 """
 
 from __future__ import annotations
@@ -68,7 +70,16 @@ from ..core.recovery import Recovery
 from ..core.resource import Resource
 from ..core.run_props import EndpointProps as CoreEndpointProps
 from ..core.tags import gcp_labels
-from ._common import PROJECT_PATTERN, REGION_PATTERN, construct_key, project_number, require_services, service_agent, underscored
+from ._common import (
+    PROJECT_PATTERN,
+    REGION_PATTERN,
+    own_key,
+    project_number,
+    require_services,
+    service_agent,
+    underscored,
+    use_key,
+)
 from .keys import ENCRYPTER_DECRYPTER_ROLE
 from .network import Network
 from .storage import DataStore, multi_region_of
@@ -203,7 +214,13 @@ class Endpoint(MlopsConstruct):
     * ``health_target`` — the URL routing health-checks (the predict URL on the endpoint's
       dedicated host; with ``network``, the private host is not reachable by public checks and
       this is ``None``);
-    * ``recovery`` — :class:`Recovery` (RPO ``None``: no data; RTO see the module docstring);
+    * ``invoke_url`` — the HTTPS ``:predict`` URL callers score with (the same as
+      ``health_target``); ``None`` for a private endpoint, whose predict URL (an IP in the peered
+      range) exists only once a model is deployed (``gcloud ai endpoints describe``,
+      ``deployedModels[].privateEndpoints.predictHttpUri``);
+    * ``recovery`` — :class:`Recovery` when this region is lost: RPO ``None`` (no data); with
+      ``failover_region`` (the region callers move to) the RTO of the module docstring and that
+      region, without one RTO ``None`` (nothing to fail over to);
 
     and GCP extras: ``pool`` (the deployment resource pool), ``pool_name``, ``host`` (token of the
     dedicated DNS name, ``None`` when private), ``health_path`` (path part of ``health_target``), ``dns_label`` (host label under the
@@ -223,6 +240,7 @@ class Endpoint(MlopsConstruct):
         *,
         capture_store: DataStore | None = None,
         network: Network | None = None,
+        failover_region: str | None = None,
         provider: engine.TerraformProvider | None = None,
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
@@ -238,93 +256,133 @@ class Endpoint(MlopsConstruct):
         self.gpu = props.gpu
         self.private = network is not None
         apis = ["aiplatform.googleapis.com"]
-        capture_on = props.data_capture_percent > 0
-        if capture_on:
+        if props.data_capture_percent > 0:
             apis.append("bigquery.googleapis.com")
-        deps = require_services(self, project, apis, provider=provider)
-        vertex_agent = service_agent(self, project, "aiplatform", provider=provider)
-        bq_agent = service_agent(self, project, "bigquery", provider=provider)
-
-        # --- key (Vertex AI needs it in the endpoint's region) -------------------------------
+        self._deps = require_services(self, project, apis, provider=provider)
+        self._vertex_agent = service_agent(self, project, "aiplatform", provider=provider)
+        self._bq_agent = service_agent(self, project, "bigquery", provider=provider)
         store_covers = capture_store is not None and _covers(capture_store.kms_location, region)
-        agents = [("VertexAgentKey", vertex_agent)]
-        if capture_on and not store_covers:
-            agents.append(("BigQueryAgentKey", bq_agent))
-        self.key, self.key_id, key_grants = construct_key(
-            self,
-            name=f"{props.name}-serving",
-            encryption=props.encryption,
-            project=project,
-            location=region,
-            agents=agents,
-            deletion_protection=props.deletion_protection,
-            provider=provider,
+        key_grants = self._key(capture_bigquery=props.data_capture_percent > 0 and not store_covers)
+        logging_config, key_grants = self._capture(capture_store if store_covers else None, key_grants)
+        network_name, key_grants = self._private_network(network, key_grants)
+        self._endpoint(network_name, logging_config, key_grants)
+        self._pool()
+        self.deploy_command = (
+            f"gcloud ai endpoints deploy-model {props.name} --project={project} --region={region} "
+            f"--model=MODEL_ID --display-name={props.name} "
+            f"--shared-resources=projects/{project}/locations/{region}/deploymentResourcePools/{self.pool_name} "
+            "--traffic-split=0=100"
+        )
+        failover_minutes = math.ceil((DETECTION_SECONDS + RECORD_TTL_SECONDS) / 60)
+        self.recovery = Recovery(
+            rpo_minutes=None,
+            rto_minutes=failover_minutes if failover_region is not None else None,
+            replica_region=failover_region,
         )
 
-        # --- capture dataset -------------------------------------------------------------------
+    # --- steps of the constructor, in order -------------------------------------------------------
+
+    def _key(self, *, capture_bigquery: bool) -> list[Resource]:
+        """The endpoint's key (Vertex AI needs it in the endpoint's region), for the Vertex AI agent
+        and, when captured data is encrypted with it, the BigQuery agent; returns the key grants."""
+        props: EndpointProps = self.props
+        agents = [("VertexAgentKey", self._vertex_agent)]
+        if capture_bigquery:
+            agents.append(("BigQueryAgentKey", self._bq_agent))
+        self.key = own_key(
+            self,
+            "Key",
+            props.encryption,
+            name=f"{props.name}-serving",
+            project=props.project,
+            location=props.location,
+            deletion_protection=props.deletion_protection,
+            provider=self._provider,
+        )
+        self.key_id, key_grants = use_key(self, self.key, props.encryption, agents, provider=self._provider)
+        return key_grants
+
+    def _capture(
+        self, store: DataStore | None, key_grants: list[Resource]
+    ) -> tuple[dict[str, Any] | None, list[Resource]]:
+        """The capture dataset (``capture``, ``capture_table``) under ``store``'s key when it covers
+        the region (else the endpoint's) and the Vertex AI agent's write on it; returns the
+        endpoint's logging block and what the endpoint must depend on."""
+        props: EndpointProps = self.props
+        project, region = props.project, props.location
         self.capture: Resource | None = None
         self.capture_table: str | None = None
-        logging_config: dict[str, Any] | None = None
-        if capture_on:
-            if store_covers:
-                assert capture_store is not None
-                location, capture_key = capture_store.kms_location, capture_store.key_id
-                location = location if location == region else location.upper()
-                capture_grants = [self._store_key_grant(capture_store, bq_agent)]
-            else:
-                location, capture_key, capture_grants = region, self.key_id, key_grants
-            dataset_id = underscored(f"{props.name}_{region}_capture")
-            self.capture = Resource(
-                self,
-                "Capture",
-                "google_bigquery_dataset",
-                provider=provider,
-                depends_on=[*deps, *capture_grants],
-                prevent_destroy=props.deletion_protection,
-                project=project,
-                dataset_id=dataset_id,
-                location=location,
-                friendly_name=f"{props.name} capture ({region})",
-                description=(
-                    f"Requests and responses captured from endpoint {props.name} in {region} "
-                    f"({props.data_capture_percent}% sample, cdktf-mlops)"
-                ),
-                delete_contents_on_destroy=not props.deletion_protection,
-                default_encryption_configuration={"kms_key_name": capture_key},
-            )
-            writer = Resource(
-                self,
-                "CaptureWriter",
-                "google_bigquery_dataset_iam_member",
-                provider=provider,
-                project=project,
-                dataset_id=self.capture.ref("dataset_id"),
-                role="roles/bigquery.dataEditor",
-                member=vertex_agent,
-            )
-            self.capture_table = f"bq://{project}.{dataset_id}.{CAPTURE_TABLE}"
-            logging_config = {
-                "enabled": True,
-                "sampling_rate": props.data_capture_percent / 100,
-                "bigquery_destination": {"output_uri": self.capture_table},
-            }
-            key_grants = [*key_grants, writer]
+        if props.data_capture_percent <= 0:
+            return None, key_grants
+        if store is not None:
+            location, capture_key = store.kms_location, store.key_id
+            location = location if location == region else location.upper()
+            capture_grants = self._store_key_grant(store, self._bq_agent)
+        else:
+            location, capture_key, capture_grants = region, self.key_id, key_grants
+        dataset_id = underscored(f"{props.name}_{region}_capture")
+        self.capture = Resource(
+            self,
+            "Capture",
+            "google_bigquery_dataset",
+            provider=self._provider,
+            depends_on=[*self._deps, *capture_grants],
+            prevent_destroy=props.deletion_protection,
+            project=project,
+            dataset_id=dataset_id,
+            location=location,
+            friendly_name=f"{props.name} capture ({region})",
+            description=(
+                f"Requests and responses captured from endpoint {props.name} in {region} "
+                f"({props.data_capture_percent}% sample, cdktf-mlops)"
+            ),
+            delete_contents_on_destroy=not props.deletion_protection,
+            default_encryption_configuration={"kms_key_name": capture_key},
+        )
+        writer = Resource(
+            self,
+            "CaptureWriter",
+            "google_bigquery_dataset_iam_member",
+            provider=self._provider,
+            project=project,
+            dataset_id=self.capture.ref("dataset_id"),
+            role="roles/bigquery.dataEditor",
+            member=self._vertex_agent,
+        )
+        self.capture_table = f"bq://{project}.{dataset_id}.{CAPTURE_TABLE}"
+        logging_config = {
+            "enabled": True,
+            "sampling_rate": props.data_capture_percent / 100,
+            "bigquery_destination": {"output_uri": self.capture_table},
+        }
+        return logging_config, [*key_grants, writer]
 
-        # --- private networking -------------------------------------------------------------
-        network_name: str | None = None
-        if network is not None:
-            key_grants = [*key_grants, *private_services_access(network, provider=provider)]
-            net = network.resource.ref("name") if network.resource is not None else network.network_id.rsplit("/", 1)[-1]
-            network_name = f"projects/{project_number(self, project, provider=provider)}/global/networks/{net}"
+    def _private_network(
+        self, network: Network | None, key_grants: list[Resource]
+    ) -> tuple[str | None, list[Resource]]:
+        """With ``network``: its private services access and full name (what a private endpoint
+        takes); returns that name (None without a network) and what the endpoint must depend on."""
+        if network is None:
+            return None, key_grants
+        project = self.props.project
+        key_grants = [*key_grants, *private_services_access(network, provider=self._provider)]
+        net = network.resource.ref("name") if network.resource is not None else network.network_id.rsplit("/", 1)[-1]
+        return f"projects/{project_number(self, project, provider=self._provider)}/global/networks/{net}", key_grants
 
-        # --- the endpoint ------------------------------------------------------------------------
+    def _endpoint(
+        self, network_name: str | None, logging_config: dict[str, Any] | None, depends_on: list[Resource]
+    ) -> None:
+        """The Vertex AI endpoint (``resource``), ``endpoint_id``, and the public dedicated host,
+        ``health_target`` and ``invoke_url`` (None for a private endpoint)."""
+        props: EndpointProps = self.props
+        project, region = props.project, props.location
         labels = gcp_labels({"component": "serving", "endpoint": props.name, **props.tags})
         self.resource = Resource(
             self,
             "Resource",
             "google_vertex_ai_endpoint",
-            provider=provider,
-            depends_on=[*deps, *key_grants],
+            provider=self._provider,
+            depends_on=[*self._deps, *depends_on],
             ignore_changes=["traffic_split"],
             project=project,
             location=region,
@@ -334,32 +392,36 @@ class Endpoint(MlopsConstruct):
             description=f"{props.name} in {region} (cdktf-mlops); models are deployed by the pipeline",
             labels=labels,
             encryption_spec={"kms_key_name": self.key_id},
-            dedicated_endpoint_enabled=True if network is None else None,
+            dedicated_endpoint_enabled=True if network_name is None else None,
             network=network_name,
             predict_request_response_logging_config=logging_config,
         )
         self.endpoint_id: str = self.resource.ref("id")
-        if network is None:
-            Acknowledge.of(self.resource).add(
-                "CKV2_GCP_33",
-                reason=(
-                    "A public dedicated endpoint, chosen because global routing sends callers to "
-                    "the healthy region by DNS and Cloud Monitoring's uptime checks must reach it; "
-                    "every call is still IAM-authenticated (OAuth token with "
-                    "aiplatform.endpoints.predict), there is no anonymous access. Pass network= "
-                    "(the platform does without routing) for a VPC-only endpoint."
-                ),
-            )
-            # The dedicated DNS name (documented without a scheme; trimmed in case one is returned).
-            self.host: str | None = engine.Fn.trimprefix(self.resource.ref("dedicated_endpoint_dns"), "https://")
-            self.health_path: str | None = f"/v1/projects/{project}/locations/{region}/endpoints/{props.name}:predict"
-            self.health_target: str | None = f"https://{self.host}{self.health_path}"
-        else:
-            self.host = None
-            self.health_path = None
-            self.health_target = None
+        if network_name is not None:
+            self.host: str | None = None
+            self.health_path: str | None = None
+            self.health_target: str | None = None
+            self.invoke_url: str | None = None
+            return
+        Acknowledge.of(self.resource).add(
+            "CKV2_GCP_33",
+            reason=(
+                "A public dedicated endpoint, chosen because global routing sends callers to "
+                "the healthy region by DNS and Cloud Monitoring's uptime checks must reach it; "
+                "every call is still IAM-authenticated (OAuth token with "
+                "aiplatform.endpoints.predict), there is no anonymous access. Pass network= "
+                "(the platform does without routing) for a VPC-only endpoint."
+            ),
+        )
+        # The dedicated DNS name (documented without a scheme; trimmed in case one is returned).
+        self.host = engine.Fn.trimprefix(self.resource.ref("dedicated_endpoint_dns"), "https://")
+        self.health_path = f"/v1/projects/{project}/locations/{region}/endpoints/{props.name}:predict"
+        self.health_target = f"https://{self.host}{self.health_path}"
+        self.invoke_url = self.health_target
 
-        # --- autoscaled pool ------------------------------------------------------------------
+    def _pool(self) -> None:
+        """The autoscaled deployment resource pool (``pool``, ``pool_name``, ``autoscaling``)."""
+        props: EndpointProps = self.props
         self.pool_name = f"{props.name}-pool"[:63]
         machine_spec: dict[str, Any] = {"machine_type": self.machine_type}
         if props.gpu:
@@ -384,10 +446,10 @@ class Endpoint(MlopsConstruct):
             self,
             "Pool",
             "google_vertex_ai_deployment_resource_pool",
-            provider=provider,
-            depends_on=deps,
-            project=project,
-            region=region,
+            provider=self._provider,
+            depends_on=self._deps,
+            project=props.project,
+            region=props.location,
             name=self.pool_name,
             dedicated_resources={
                 "machine_spec": machine_spec,
@@ -398,22 +460,12 @@ class Endpoint(MlopsConstruct):
                 ],
             },
         )
-        self.deploy_command = (
-            f"gcloud ai endpoints deploy-model {props.name} --project={project} --region={region} "
-            f"--model=MODEL_ID --display-name={props.name} "
-            f"--shared-resources=projects/{project}/locations/{region}/deploymentResourcePools/{self.pool_name} "
-            "--traffic-split=0=100"
-        )
-        self.recovery = Recovery(
-            rpo_minutes=None,
-            rto_minutes=math.ceil((DETECTION_SECONDS + RECORD_TTL_SECONDS) / 60),
-        )
 
-    def _store_key_grant(self, store: DataStore, bq_agent: str) -> Resource:
+    def _store_key_grant(self, store: DataStore, bq_agent: str) -> list[Resource]:
         """Encrypt/decrypt on the capture store's key for the BigQuery encryption service agent."""
         if store.key is not None:
             return store.key.grant_encrypt_decrypt(bq_agent, id="BigQueryAgent")
-        return Resource(
+        return [Resource(
             self,
             "CaptureStoreKey",
             "google_kms_crypto_key_iam_member",
@@ -421,7 +473,7 @@ class Endpoint(MlopsConstruct):
             crypto_key_id=store.key_id,
             role=ENCRYPTER_DECRYPTER_ROLE,
             member=bq_agent,
-        )
+        )]
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"Endpoint({self.node.path!r}, region={self.region!r})"

@@ -51,7 +51,8 @@ from ..core.naming import bucket_name, short_hash
 from ..core.recovery import Recovery
 from ..core.regions import gcs_multi_region, replica_candidates
 from ..core.resource import DataSource, Resource
-from .keys import ENCRYPTER_DECRYPTER_ROLE, Key, KeyProps
+from ._common import grant_suffix, own_key
+from .keys import ENCRYPTER_DECRYPTER_ROLE, Key
 
 __all__ = [
     "DEFAULT_LOG_RETENTION_DAYS",
@@ -94,14 +95,6 @@ _KEY_ID = re.compile(
     r"^projects/[^/]+/locations/(?P<location>[^/]+)/keyRings/[^/]+/cryptoKeys/[^/]+$"
 )
 
-_MEMBER_PREFIXES: tuple[str, ...] = (
-    "serviceAccount:",
-    "group:",
-    "user:",
-    "principal://",
-    "principalSet://",
-)
-_PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
 
 
 def multi_region_of(region: str) -> str | None:
@@ -258,33 +251,45 @@ class DataStore(MlopsConstruct):
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         self._replica_provider = replica_provider  # unused on GCP, see the class docstring
+        self._bucket_name = bucket_name(props.project, props.name)
+        placement, rpo = self._placement()
+        depends_on = self._key()
+        logging = self._access_logs(depends_on)
+        self._bucket(placement, rpo, depends_on, logging)
+        self.store_name: str = self.resource.ref("name")
+        self.store_id: str = self.resource.ref("self_link")
+        self.store_url: str = self.resource.ref("url")
+        self.replica: Resource | None = self.resource if props.replication is not None else None
 
-        protect = props.deletion_protection
-        name = bucket_name(props.project, props.name)
+    # --- steps of the constructor, in order -------------------------------------------------------
 
-        # --- where the data lives -------------------------------------------------------------
+    def _placement(self) -> tuple[dict[str, list[str]] | None, str | None]:
+        """Where the data lives: ``location``, ``kms_location`` and ``recovery``; returns the
+        dual-region placement and replication RPO setting (None, None for a regional bucket)."""
+        props: DataStoreProps = self.props
         replication = props.replication
-        placement: dict[str, list[str]] | None = None
-        rpo: str | None = None
+        self.kms_location = props.kms_location
         if replication is None:
             self.location = props.location.upper()
-            self.kms_location = props.kms_location
             self.recovery = Recovery(rpo_minutes=None, rto_minutes=None)
-        else:
-            multi_region = multi_region_of(props.location)
-            assert multi_region is not None  # checked by DataStoreProps
-            self.location = multi_region
-            self.kms_location = props.kms_location
-            placement = {"data_locations": [props.location.upper(), replication.region.upper()]}
-            turbo = replication.rpo_minutes < _DEFAULT_RPO_MINUTES
-            rpo = "ASYNC_TURBO" if turbo else "DEFAULT"
-            self.recovery = Recovery(
-                rpo_minutes=TURBO_RPO_MINUTES if turbo else _DEFAULT_RPO_MINUTES,
-                rto_minutes=0,
-                replica_region=replication.region,
-            )
+            return None, None
+        multi_region = multi_region_of(props.location)
+        assert multi_region is not None  # checked by DataStoreProps
+        self.location = multi_region
+        turbo = replication.rpo_minutes < _DEFAULT_RPO_MINUTES
+        self.recovery = Recovery(
+            rpo_minutes=TURBO_RPO_MINUTES if turbo else _DEFAULT_RPO_MINUTES,
+            rto_minutes=0,
+            replica_region=replication.region,
+        )
+        placement = {"data_locations": [props.location.upper(), replication.region.upper()]}
+        return placement, "ASYNC_TURBO" if turbo else "DEFAULT"
 
-        # --- customer-managed key ---------------------------------------------------------------
+    def _key(self) -> list[Resource] | None:
+        """The customer-managed key (own or supplied) and the Cloud Storage service agent's use of
+        it; returns what the buckets must depend on."""
+        props: DataStoreProps = self.props
+        provider = self._provider
         self.service_agent = DataSource(
             self,
             "ServiceAgent",
@@ -292,102 +297,109 @@ class DataStore(MlopsConstruct):
             provider=provider,
             project=props.project,
         )
+        agent = self.service_agent.ref("member")
         key_grant: Resource | None = None
-        enc = props.encryption
-        if enc.key_id is None:
-            self.key: Key | None = Key(
-                self,
-                "Key",
-                KeyProps.for_encryption(
-                    name,
-                    enc,
-                    project=props.project,
-                    location=self.kms_location,
-                    deletion_protection=protect,
-                ),
-                provider=provider,
-            )
+        self.key: Key | None = own_key(
+            self,
+            "Key",
+            props.encryption,
+            name=self._bucket_name,
+            project=props.project,
+            location=self.kms_location,
+            deletion_protection=props.deletion_protection,
+            provider=provider,
+        )
+        if self.key is not None:
             self.key_id: str = self.key.key_id
-            key_grant = self.key.grant_encrypt_decrypt(
-                self.service_agent.ref("member"), id="StorageServiceAgent"
-            )
+            (key_grant,) = self.key.grant_encrypt_decrypt(agent, id="StorageServiceAgent")
         else:
-            self.key = None
-            self.key_id = enc.key_id
+            assert props.encryption.key_id is not None
+            self.key_id = props.encryption.key_id
             if props.grant_key_to_service_agent:
                 key_grant = Resource(
                     self,
                     "KeyServiceAgent",
                     "google_kms_crypto_key_iam_member",
                     provider=provider,
-                    crypto_key_id=enc.key_id,
+                    crypto_key_id=self.key_id,
                     role=ENCRYPTER_DECRYPTER_ROLE,
-                    member=self.service_agent.ref("member"),
+                    member=agent,
                 )
-        depends_on = [key_grant] if key_grant is not None else None
-        encryption = self._encryption()
+        return [key_grant] if key_grant is not None else None
 
-        # --- access logs --------------------------------------------------------------------------
+    def _access_logs(self, depends_on: list[Resource] | None) -> dict[str, str] | None:
+        """The usage-log bucket and its log writer (with ``access_logging``); returns the bucket's
+        ``logging`` block (None without access logging)."""
+        props: DataStoreProps = self.props
         self.log_bucket: Resource | None = None
-        logging: dict[str, str] | None = None
-        if props.access_logging:
-            self.log_bucket = Resource(
-                self,
-                "LogBucket",
-                "google_storage_bucket",
-                provider=provider,
-                depends_on=depends_on,
-                prevent_destroy=protect,
-                name=bucket_name(props.project, props.name, "logs"),
-                project=props.project,
-                location=self.location,
-                storage_class="STANDARD",
-                force_destroy=False,
-                deletion_policy="PREVENT" if protect else None,
-                uniform_bucket_level_access=True,
-                public_access_prevention="enforced",
-                versioning={"enabled": True},
-                encryption=encryption,
-                soft_delete_policy=self._soft_delete(),
-                lifecycle_rule=[
-                    _rule("Delete", age=props.log_retention_days),
-                    _noncurrent_expiry(props.lifecycle.noncurrent_version_expiry_days),
-                    _rule(
-                        "AbortIncompleteMultipartUpload",
-                        age=props.lifecycle.abort_incomplete_upload_days,
-                    ),
-                ],
-            )
-            Acknowledge.of(self.log_bucket).add(
-                "CKV_GCP_62",
-                reason=(
-                    "This is the dedicated usage-log bucket of the data store: logging it to "
-                    "itself would loop and a further log bucket would only move the finding. "
-                    "Access to it is recorded by Cloud Audit Logs (admin activity always on)."
+        self.log_writer: Resource | None = None
+        if not props.access_logging:
+            return None
+        protect = props.deletion_protection
+        self.log_bucket = Resource(
+            self,
+            "LogBucket",
+            "google_storage_bucket",
+            provider=self._provider,
+            depends_on=depends_on,
+            prevent_destroy=protect,
+            name=bucket_name(props.project, props.name, "logs"),
+            project=props.project,
+            location=self.location,
+            storage_class="STANDARD",
+            force_destroy=False,
+            deletion_policy="PREVENT" if protect else None,
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            versioning={"enabled": True},
+            encryption=self._encryption(),
+            soft_delete_policy=self._soft_delete(),
+            lifecycle_rule=[
+                _rule("Delete", age=props.log_retention_days),
+                _noncurrent_expiry(props.lifecycle.noncurrent_version_expiry_days),
+                _rule(
+                    "AbortIncompleteMultipartUpload",
+                    age=props.lifecycle.abort_incomplete_upload_days,
                 ),
-            )
-            self.log_writer: Resource | None = Resource(
-                self,
-                "LogWriter",
-                "google_storage_bucket_iam_member",
-                provider=provider,
-                bucket=self.log_bucket.ref("name"),
-                role="roles/storage.objectCreator",
-                member=LOG_WRITER_MEMBER,
-            )
-            logging = {"log_bucket": self.log_bucket.ref("name"), "log_object_prefix": name}
-        else:
-            self.log_writer = None
+            ],
+        )
+        Acknowledge.of(self.log_bucket).add(
+            "CKV_GCP_62",
+            reason=(
+                "This is the dedicated usage-log bucket of the data store: logging it to "
+                "itself would loop and a further log bucket would only move the finding. "
+                "Access to it is recorded by Cloud Audit Logs (admin activity always on)."
+            ),
+        )
+        self.log_writer = Resource(
+            self,
+            "LogWriter",
+            "google_storage_bucket_iam_member",
+            provider=self._provider,
+            bucket=self.log_bucket.ref("name"),
+            role="roles/storage.objectCreator",
+            member=LOG_WRITER_MEMBER,
+        )
+        return {"log_bucket": self.log_bucket.ref("name"), "log_object_prefix": self._bucket_name}
 
-        # --- the bucket ---------------------------------------------------------------------------
+    def _bucket(
+        self,
+        placement: dict[str, list[str]] | None,
+        rpo: str | None,
+        depends_on: list[Resource] | None,
+        logging: dict[str, str] | None,
+    ) -> None:
+        """The bucket itself (``resource``) and the acknowledgements of settings the props turned off."""
+        props: DataStoreProps = self.props
+        protect = props.deletion_protection
         self.resource = Resource(
             self,
             "Resource",
             "google_storage_bucket",
-            provider=provider,
+            provider=self._provider,
             depends_on=depends_on,
             prevent_destroy=protect,
-            name=name,
+            name=self._bucket_name,
             project=props.project,
             location=self.location,
             custom_placement_config=placement,
@@ -398,7 +410,7 @@ class DataStore(MlopsConstruct):
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
             versioning={"enabled": props.versioning},
-            encryption=encryption,
+            encryption=self._encryption(),
             logging=logging,
             soft_delete_policy=self._soft_delete(),
             lifecycle_rule=self._lifecycle_rules(),
@@ -421,11 +433,6 @@ class DataStore(MlopsConstruct):
                     "enabled for the project instead of usage logs."
                 ),
             )
-
-        self.store_name: str = self.resource.ref("name")
-        self.store_id: str = self.resource.ref("self_link")
-        self.store_url: str = self.resource.ref("url")
-        self.replica: Resource | None = self.resource if replication is not None else None
 
     # --- grants -----------------------------------------------------------------------------------
 
@@ -460,17 +467,7 @@ class DataStore(MlopsConstruct):
         return tuple(self._grants.values())
 
     def _grant(self, principal: str, roles: tuple[str, ...], id: str | None) -> list[Resource]:
-        _check_principal(self.node.path, principal)
-        if id is None:
-            if engine.Token.is_unresolved(principal):
-                raise ConstructError(
-                    self.node.path,
-                    "pass id=... to grant a principal that contains a token "
-                    "(a token's text is not stable, so it cannot name the grant)"
-                )
-            suffix = short_hash(principal, length=8)
-        else:
-            suffix = id
+        suffix = grant_suffix(self.node.path, principal, id)
         out: list[Resource] = []
         for role in roles:
             key = (role, principal)
@@ -553,24 +550,3 @@ def _role_label(role: str) -> str:
     """``roles/storage.objectViewer`` -> ``ObjectViewer`` (for construct ids)."""
     last = role.rsplit(".", 1)[-1]
     return last[:1].upper() + last[1:]
-
-
-def _check_principal(path: str, principal: str) -> None:
-    if not isinstance(principal, str) or not principal:
-        raise ConstructError(path, "a principal must be a non-empty IAM member string")
-    if principal in _PUBLIC_MEMBERS:
-        raise ConstructError(
-            path,
-            f"{principal!r} would make the data store public; grant a service account, "
-            "group or user instead"
-        )
-    if engine.Token.is_unresolved(principal) and principal.startswith("${"):
-        return  # a whole-token member (e.g. another resource's ``member`` attribute)
-    if not principal.startswith(_MEMBER_PREFIXES) or principal.endswith((":", "//")):
-        allowed = ", ".join(repr(p) for p in _MEMBER_PREFIXES)
-        raise ConstructError(
-            path,
-            f"principal {principal!r} is not an IAM member of a supported kind: it must "
-            f"start with one of {allowed} (e.g. 'serviceAccount:trainer@my-project."
-            "iam.gserviceaccount.com'); domains and public members are not granted"
-        )

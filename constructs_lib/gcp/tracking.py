@@ -28,8 +28,18 @@ from pydantic import Field
 
 from ..core import build_props, engine
 from ..core.construct import MlopsConstruct
+from ..core.recovery import Recovery
 from ..core.resource import Resource
-from ._common import PROJECT_PATTERN, REGION_PATTERN, construct_key, grant_suffix, require_services, role_id, service_agent
+from ._common import (
+    PROJECT_PATTERN,
+    REGION_PATTERN,
+    grant_suffix,
+    own_key,
+    require_services,
+    role_id,
+    service_agent,
+    use_key,
+)
 
 __all__ = ["SECRET_READ_ROLE", "TRACKING_PERMISSIONS", "Tracking", "TrackingProps"]
 
@@ -73,9 +83,11 @@ class Tracking(MlopsConstruct):
     """Vertex AI TensorBoard (CMEK) plus one empty, CMEK-encrypted secret per SaaS tracker.
 
     Public attributes (same names on every cloud): ``resource`` (the TensorBoard), ``secrets``
-    (tracker -> ``google_secret_manager_secret`` :class:`Resource`), ``key`` / ``key_id``;
+    (tracker -> ``google_secret_manager_secret`` :class:`Resource`), ``secret_ids`` (tracker ->
+    secret id to fill), ``tracking_uri`` (the TensorBoard id below: Vertex AI has no MLflow
+    tracking URI), ``recovery`` (regional: no cross-region copy), ``key`` / ``key_id``;
     GCP extras: ``tensorboard_id`` (token of ``projects/N/locations/R/tensorboards/ID``, what
-    ``aiplatform.init(experiment_tensorboard=...)`` takes), ``role``, ``secret_ids``.
+    ``aiplatform.init(experiment_tensorboard=...)`` takes), ``role``.
     """
 
     props_type = TrackingProps
@@ -96,16 +108,17 @@ class Tracking(MlopsConstruct):
             apis.append("secretmanager.googleapis.com")
             agents.append(("SecretManagerAgent", service_agent(self, props.project, "secretmanager", provider=provider)))
         deps = require_services(self, props.project, apis, provider=provider)
-        self.key, self.key_id, key_grants = construct_key(
+        self.key = own_key(
             self,
+            "Key",
+            props.encryption,
             name=props.name,
-            encryption=props.encryption,
             project=props.project,
             location=props.location,
-            agents=agents,
             deletion_protection=props.deletion_protection,
             provider=provider,
         )
+        self.key_id, key_grants = use_key(self, self.key, props.encryption, agents, provider=provider)
         self.resource = Resource(
             self,
             "Resource",
@@ -119,6 +132,9 @@ class Tracking(MlopsConstruct):
             encryption_spec={"kms_key_name": self.key_id},
         )
         self.tensorboard_id: str = self.resource.ref("id")
+        self.tracking_uri: str = self.tensorboard_id
+        # A regional TensorBoard and regional secrets: no cross-region copy.
+        self.recovery = Recovery(rpo_minutes=None, rto_minutes=None)
         self.role = Resource(
             self,
             "Role",
@@ -156,14 +172,14 @@ class Tracking(MlopsConstruct):
                 },
             )
 
-    def grant_access(self, principal: str, *, id: str | None = None) -> Resource:
+    def grant_access(self, principal: str, *, id: str | None = None) -> list[Resource]:
         """Let ``principal`` log to the TensorBoard and Vertex AI Experiments: the project custom
         role *tracking user* (:data:`TRACKING_PERMISSIONS`). Vertex AI has no per-TensorBoard IAM,
         so the role is bound on the project; it holds no delete or admin permission."""
         suffix = grant_suffix(self.node.path, principal, id)
         return self._once(
             f"access|{principal}",
-            lambda: Resource(
+            lambda: [Resource(
                 self,
                 f"Access{suffix}",
                 "google_project_iam_member",
@@ -171,7 +187,7 @@ class Tracking(MlopsConstruct):
                 project=self.props.project,
                 role=self.role.ref("name"),
                 member=principal,
-            ),
+            )],
         )
 
     def grant_secret_read(self, principal: str, *, id: str | None = None) -> list[Resource]:

@@ -62,7 +62,7 @@ from ..core.errors import ConstructTypeError
 from ..core.props import Model
 from ..core.resource import Resource
 from ..core.tags import gcp_labels
-from ._common import PROJECT_PATTERN, REGION_PATTERN, construct_key, require_services, service_agent
+from ._common import PROJECT_PATTERN, REGION_PATTERN, own_key, require_services, service_agent, use_key
 from .network import Network
 
 __all__ = [
@@ -194,8 +194,12 @@ class Training(MlopsConstruct):
 
     * ``principal`` — IAM member of the training service account (``serviceAccount:...`` token),
       what ``DataStore.grant_read`` and the other grants take;
+    * ``principal_id`` — e-mail of the training service account (what the Kubernetes service
+      account is annotated with);
     * ``pools`` — pool name -> the primary ``google_container_node_pool`` :class:`Resource` (the
       spot pool when ``spot``);
+    * ``pool_targets`` — pool name -> ``{"target": node pool name, "fallback": on-demand pool
+      name or None}`` (tokens): where jobs of the pool are scheduled;
 
     and GCP extras: ``resource`` / ``cluster`` (the cluster), ``fallback_pools`` (pool name ->
     on-demand fallback pool), ``service_account`` / ``service_account_email`` (training identity),
@@ -221,8 +225,19 @@ class Training(MlopsConstruct):
         apis = require_services(
             self, project, ["container.googleapis.com", "compute.googleapis.com", "iam.googleapis.com"], provider=provider
         )
+        self._identities(apis)
+        key_grants = self._key()
+        self._cluster(network, apis, key_grants)
+        self._workload_identity()
+        self._pools()
 
-        # --- identities ---------------------------------------------------------------------
+    # --- steps of the constructor, in order -------------------------------------------------------
+
+    def _identities(self, apis: list[Resource]) -> None:
+        """The training identity (``service_account``, ``principal``, ``principal_id``) and the node
+        identity with GKE's minimal node roles (``node_service_account``, ``node_principal``)."""
+        props: TrainingProps = self.props
+        project, provider = props.project, self._provider
         self.service_account = Resource(
             self,
             "Identity",
@@ -236,6 +251,7 @@ class Training(MlopsConstruct):
         )
         self.service_account_email: str = self.service_account.ref("email")
         self.principal: str = self.service_account.ref("member")
+        self.principal_id: str = self.service_account_email
 
         self.node_service_account = Resource(
             self,
@@ -260,22 +276,32 @@ class Training(MlopsConstruct):
                 member=self.node_principal,
             )
 
-        # --- key ----------------------------------------------------------------------------
-        self.key, self.key_id, key_grants = construct_key(
+    def _key(self) -> list[Resource]:
+        """The cluster's key (boot disks and etcd) for the Compute Engine and GKE service agents;
+        returns the key grants."""
+        props: TrainingProps = self.props
+        project, provider = props.project, self._provider
+        agents = [
+            ("ComputeServiceAgent", service_agent(self, project, "compute", provider=provider)),
+            ("GkeServiceAgent", service_agent(self, project, "container", provider=provider)),
+        ]
+        self.key = own_key(
             self,
+            "Key",
+            props.encryption,
             name=props.name,
-            encryption=props.encryption,
             project=project,
             location=props.location,
-            agents=[
-                ("ComputeServiceAgent", service_agent(self, project, "compute", provider=provider)),
-                ("GkeServiceAgent", service_agent(self, project, "container", provider=provider)),
-            ],
             deletion_protection=props.deletion_protection,
             provider=provider,
         )
+        self.key_id, key_grants = use_key(self, self.key, props.encryption, agents, provider=provider)
+        return key_grants
 
-        # --- cluster ------------------------------------------------------------------------
+    def _cluster(self, network: Network, apis: list[Resource], key_grants: list[Resource]) -> None:
+        """The private regional GKE cluster (``cluster`` / ``resource``)."""
+        props: TrainingProps = self.props
+        project, provider = props.project, self._provider
         profile = "OPTIMIZE_UTILIZATION" if min(p.idle_minutes for p in props.pools) <= 10 else "BALANCED"
         labels = gcp_labels({"component": "training", **props.tags})
         self.cluster = self.resource = Resource(
@@ -343,7 +369,10 @@ class Training(MlopsConstruct):
                 ),
             )
 
-        # --- workload identity --------------------------------------------------------------
+    def _workload_identity(self) -> None:
+        """The Kubernetes service account acts as the training identity (``workload_identity_member``)."""
+        props: TrainingProps = self.props
+        project, provider = props.project, self._provider
         self.workload_identity_member = (
             f"serviceAccount:{project}.svc.id.goog[{props.kubernetes_namespace}/{props.kubernetes_service_account}]"
         )
@@ -358,13 +387,22 @@ class Training(MlopsConstruct):
             member=self.workload_identity_member,
         )
 
-        # --- node pools ---------------------------------------------------------------------
+    def _pools(self) -> None:
+        """The node pools (``pools``, ``fallback_pools``) and ``pool_targets``."""
+        props: TrainingProps = self.props
         self.pools: dict[str, Resource] = {}
         self.fallback_pools: dict[str, Resource] = {}
         for pool in props.pools:
             self.pools[pool.name] = self._pool(pool, spot=pool.spot, suffix="")
             if pool.spot and pool.on_demand_fallback:
                 self.fallback_pools[pool.name] = self._pool(pool, spot=False, suffix="OnDemand")
+        self.pool_targets: dict[str, dict[str, str | None]] = {
+            name: {
+                "target": pool.ref("name"),
+                "fallback": self.fallback_pools[name].ref("name") if name in self.fallback_pools else None,
+            }
+            for name, pool in self.pools.items()
+        }
 
     # ------------------------------------------------------------------------------------------
 

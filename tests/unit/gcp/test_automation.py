@@ -1,4 +1,4 @@
-"""gcp.Pipeline / Retraining / Airflow / build_automation: synthesized JSON, props, cron, scan."""
+"""gcp.Pipeline / Retraining / Airflow and their platform wiring: synthesized JSON, props, cron, scan."""
 
 from __future__ import annotations
 
@@ -389,15 +389,18 @@ def test_build_automation_from_the_example_spec(tmp_path) -> None:
     spec = load_spec(path)
     app = engine.App(outdir=str(tmp_path / "out"))
     stack = PlatformStack(app, spec)
-    if not hasattr(stack, "pipelines"):  # before the lead wires build_automation into PlatformStack
-        from constructs_lib.gcp.automation import build_automation
-
-        build_automation(stack, spec)
     doc = stack_document(stack)
     assert validate_stack(doc, stack=stack.node.id) == []
     assert set(stack.retraining.triggers) == {"schedule", "new_data", "drift"}
     assert stack.airflow is not None and set(stack.pipelines) == {"train"}
-    assert "pipeline_train_id" in doc["output"] and "airflow_uri" in doc["output"]
+    pipeline = stack.pipelines["train"]
+    bucket = stack.get_logical_id(stack.stores["artifacts"].resource)
+    assert doc["output"]["pipeline_train"]["value"] == {
+        "id": "gs://${google_storage_bucket." + bucket + ".name}/pipelines/retraining-gcp-dev-train/pipeline.json",
+        "trigger": "${google_pubsub_topic." + stack.get_logical_id(pipeline.start_topic) + ".id}",
+    }
+    composer = stack.get_logical_id(stack.airflow.resource)
+    assert doc["output"]["airflow_uri"]["value"] == "${google_composer_environment." + composer + ".config.0.airflow_uri}"
     (policy,) = doc["resource"]["google_monitoring_alert_policy"].values()
     assert "custom.googleapis.com/cdktf-mlops/retraining-gcp/feature_drift" in policy["conditions"][0]["condition_threshold"]["filter"]
     assert audit_stack(doc) == []

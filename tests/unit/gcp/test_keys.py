@@ -55,7 +55,8 @@ def test_grant_encrypt_decrypt_is_one_role_on_one_key(build) -> None:
     def body(stack):
         key = holder["key"] = Key(stack, "Key", key_props())
         first = key.grant_encrypt_decrypt(SA)
-        assert key.grant_encrypt_decrypt(SA) is first  # idempotent
+        assert isinstance(first, list) and len(first) == 1  # the shape of every grant_*
+        assert key.grant_encrypt_decrypt(SA) == first and key.grant_encrypt_decrypt(SA)[0] is first[0]  # idempotent
 
     built = build(body)
     (grant,) = built.resources("google_kms_crypto_key_iam_member").values()
@@ -70,7 +71,7 @@ def test_token_member_needs_an_id(build) -> None:
         sa = Resource(stack, "Sa", "google_service_account", account_id="pipeline")
         with pytest.raises(ValueError, match="explicit id"):
             key.grant_encrypt_decrypt(sa.ref("member"))
-        assert key.grant_encrypt_decrypt(sa.ref("member"), id="Pipeline").node.id == "Pipeline"
+        assert [g.node.id for g in key.grant_encrypt_decrypt(sa.ref("member"), id="Pipeline")] == ["Pipeline"]
 
     built = build(body)
     assert len(built.resources("google_kms_crypto_key_iam_member")) == 1

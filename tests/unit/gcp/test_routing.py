@@ -9,6 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from constructs_lib.core import engine
+from constructs_lib.core.recovery import Recovery
 from constructs_lib.core.spec import PlatformSpec
 from constructs_lib.core.synth import stack_document
 from constructs_lib.gcp import Endpoint, EndpointProps, Routing, RoutingProps
@@ -122,4 +123,28 @@ def test_platform_every_region_has_endpoints_and_routing_covers_them() -> None:
             assert f'${{trimprefix(google_vertex_ai_endpoint.{stack.get_logical_id(ep.resource)}.dedicated_endpoint_dns, "https://")}}.' in targets
     checks = doc["resource"]["google_monitoring_uptime_check_config"]
     assert len(checks) == 2 * len(spec.regions)
-    assert stack.routing.covered == {e.endpoint_name: list(spec.regions) for e in (r["us-central1"] for r in endpoints.values())}
+    routing = stack.routing["churn"]
+    assert stack.routing == {"churn": routing, "fraud": routing}  # one zone serves both endpoint names
+    assert routing.covered == {e.endpoint_name: list(spec.regions) for e in (r["us-central1"] for r in endpoints.values())}
+    assert routing.hostnames == {name: f"{name}.{spec.routing.domain}" for name in ("churn", "fraud")}  # spec names
+    assert doc["output"]["routing_hostnames"]["value"] == routing.hostnames
+    assert routing.recovery == Recovery(rpo_minutes=None, rto_minutes=4, replica_region="us-east1")
+
+
+def test_hostnames_are_keyed_by_host_label_and_one_region_has_no_failover(build) -> None:
+    _, h = make(build, regions=("us-central1",))
+    assert h["routing"].hostnames == {"churn": "churn.ml.example.com"}
+    assert h["routing"].recovery == Recovery(rpo_minutes=None, rto_minutes=None)
+
+
+def test_two_endpoint_names_with_one_host_label_are_refused(build) -> None:
+    def body(stack):
+        eps = [
+            Endpoint(stack, f"ep-{n}", EndpointProps(name=n, dns_label="churn", project=PROJECT, location="us-central1",
+                                                     data_capture_percent=0))
+            for n in ("churn-a", "churn-b")
+        ]
+        Routing(stack, "Routing", RoutingProps(name="ml-dns", project=PROJECT, domain="ml.example.com"), endpoints=eps)
+
+    with pytest.raises(ValueError, match="'churn-a' and 'churn-b' both have the host label 'churn'"):
+        build(body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from constructs_lib.core.recovery import Recovery
 from constructs_lib.core.schema import validate_stack
 from constructs_lib.gcp import DataStore, DataStoreProps, Endpoint, EndpointProps, Network, NetworkProps
 from constructs_lib.gcp.serving import AUTOSCALING_METRIC, CAPTURE_TABLE, machine_memory_gib
@@ -16,7 +17,8 @@ def props(**kw) -> EndpointProps:
     return EndpointProps(**{"name": "churn", "project": PROJECT, "location": "us-central1", **kw})
 
 
-def make(build, *, store_region: str | None = "us-east1", network: bool = False, **kw):
+def make(build, *, store_region: str | None = "us-east1", network: bool = False,
+         failover_region: str | None = None, **kw):
     holder: dict = {}
 
     def body(stack):
@@ -29,7 +31,8 @@ def make(build, *, store_region: str | None = "us-east1", network: bool = False,
         net = None
         if network:
             net = holder["net"] = Network(stack, "net", NetworkProps(name="ml-net", project=PROJECT, location="us-central1"))
-        holder["ep"] = Endpoint(stack, "Endpoint", props(**kw), capture_store=store, network=net)
+        holder["ep"] = Endpoint(stack, "Endpoint", props(**kw), capture_store=store, network=net,
+                                failover_region=failover_region)
 
     built = build(body)
     return built, holder
@@ -70,7 +73,8 @@ def test_endpoint_cmek_public_dedicated_and_pipeline_owned_traffic(build) -> Non
     assert "deployed_models" not in body and "traffic_split" not in body
     assert "--shared-resources=projects/ml-platform-dev/locations/us-central1/deploymentResourcePools/churn-pool" in ep.deploy_command
     assert ep.health_target.endswith("/v1/projects/ml-platform-dev/locations/us-central1/endpoints/churn:predict")
-    assert ep.recovery.rpo_minutes is None and ep.recovery.rto_minutes == 4
+    assert ep.invoke_url == ep.health_target  # the contract's scoring URL
+    assert ep.recovery == Recovery(rpo_minutes=None, rto_minutes=None)  # one region: nothing to fail over to
     grants = {b["member"] for b in built.resources("google_kms_crypto_key_iam_member").values()
               if b["crypto_key_id"] == "${" + built.address(ep.key.resource) + ".id}"}
     assert any("gcp-sa-aiplatform" in m for m in grants)
@@ -118,6 +122,7 @@ def test_private_endpoint_peers_the_network(build) -> None:
     rng = built.by_path("google_compute_global_address", "gcp/net/PrivateServicesAccess/Range")
     assert rng["purpose"] == "VPC_PEERING"
     assert h["ep"].health_target is None and h["ep"].private
+    assert h["ep"].invoke_url is None  # the peered predict URL exists only once a model is deployed
 
 
 def test_schema_valid(build) -> None:
@@ -139,3 +144,9 @@ def test_machine_memory() -> None:
     assert machine_memory_gib("n1-standard-4") == 15
     assert machine_memory_gib("g2-standard-8") == 32
     assert machine_memory_gib("ct5lp-hightpu-1t") is None
+
+
+def test_failover_region_gives_the_routing_rto(build) -> None:
+    _, h = make(build, failover_region="us-east1")
+    # detection (3 failed 60 s uptime checks) + the 60 s record TTL
+    assert h["ep"].recovery == Recovery(rpo_minutes=None, rto_minutes=4, replica_region="us-east1")

@@ -183,5 +183,11 @@ def test_platform_grants_the_training_identity_exactly() -> None:
         ("google_project_iam_member", "features", "roles/bigquery.jobUser"),
         ("google_project_iam_member", "features", "custom:online feature reader"),
     }
-    assert set(doc["output"]) >= {"training_principal", "container_registry_urls", "model_registry_bucket",
-                                  "tracking_tensorboard", "tracking_secrets", "feature_dataset"}
+    assert set(doc["output"]) >= {"training_principal", "training_pools", "container_registry", "model_registry",
+                                  "tracking_uri", "tracking_secrets", "feature_store", "gcp_training_cluster"}
+    assert doc["output"]["training_principal"]["value"] == who.replace(".member}", ".email}")
+    pools = doc["output"]["training_pools"]["value"]
+    assert set(pools) == {p.name for p in spec.training.pools}
+    for name, pool in pools.items():  # the spot pool first, its on-demand fallback second
+        assert pool["target"] == "${" + f"google_container_node_pool.{stack.get_logical_id(stack.training.pools[name])}.name" + "}"
+        assert pool["fallback"] == "${" + f"google_container_node_pool.{stack.get_logical_id(stack.training.fallback_pools[name])}.name" + "}"
