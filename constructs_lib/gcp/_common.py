@@ -135,14 +135,16 @@ def own_key(
     name: str,
     project: str,
     location: str,
-    deletion_protection: bool = True,
-    provider: Any = None,
+    deletion_protection: bool,
+    provider: engine.TerraformProvider | None,
 ) -> Key | None:
-    """The construct's own customer-managed :class:`Key` (child ``id``), or None when
-    ``encryption.key_id`` supplies one.
+    """The construct's own customer-managed key, or ``None`` when ``encryption.key_id`` brings one.
 
-    The key ring and key are named ``name`` in ``project`` / ``location`` (the location of the data
-    it encrypts), with the rotation and deletion window of ``encryption``.
+    The own key is ``Key(scope, id, KeyProps.for_encryption(name, encryption, ...))``: key ring
+    and key named ``name`` in ``project`` / ``location`` (the location of the data it encrypts),
+    rotated every ``encryption.rotation_days``, ``prevent_destroy`` with ``deletion_protection``.
+    The same name and signature serve every GCP construct with a key (and match ``own_key`` of
+    the other clouds); :func:`use_key` then grants its use to the service agents.
     """
     if encryption.key_id is not None:
         return None
@@ -162,7 +164,7 @@ def use_key(
     encryption: EncryptionProps,
     agents: Sequence[tuple[str, str]],
     *,
-    provider: Any = None,
+    provider: engine.TerraformProvider | None,
 ) -> tuple[str, list[Resource]]:
     """The key id in use (``key``'s, else ``encryption.key_id``) and encrypt/decrypt on it for ``agents``.
 
