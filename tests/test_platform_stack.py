@@ -33,6 +33,9 @@ def test_reference_stack_exposes_its_constructs(spec_file: Path) -> None:
     assert getattr(stack, "workspace", None) is None  # cloud-specific pieces stay private to the kit
     if spec.cloud == "azure":
         assert stack.kit.workspace is not None  # the Azure ML workspace
+    if spec.cloud == "aws":  # per-region providers and serving networks
+        assert set(stack.kit.region_providers) == set(spec.regions) and not hasattr(stack, "region_providers")
+        assert set(stack.kit.serving_networks) == set(spec.regions[1:])
 
 
 def test_every_recovery_output_of_every_example_has_the_three_keys(tmp_path: Path) -> None:
@@ -135,7 +138,7 @@ def test_docs_inventory_is_current(reference_out) -> None:
     assert (ROOT / "docs" / "inventory.md").read_text() == expected, "docs/inventory.md is stale: run `make inventory`"
     # one row per capability, region suffixes folded: the endpoint of two regions is one row
     assert "| endpoint-churn |" in expected and "endpoint-churn-us-west-2" not in expected
-    assert '| recovery_serving_churn | `{"replica_region": "us-west-2", "rpo_minutes": null, "rto_minutes": 6}` |' in expected
+    assert '| recovery_serving | `{"replica_region": "us-west-2", "rpo_minutes": null, "rto_minutes": 6}` |' in expected
 
 
 def test_inventory_cli(reference_out, tmp_path: Path) -> None:

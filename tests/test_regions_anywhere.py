@@ -85,7 +85,7 @@ def test_aws_endpoint_in_every_region_reads_models_from_its_own_region() -> None
         for rule in config["rule"]:
             if rule["filter"]["prefix"] == "models/":
                 copies[rule["id"]] = rule["destination"]["bucket"]
-    serving = doc["output"]["serving_churn"]["value"]
+    serving = doc["output"]["aws_serving_churn"]["value"]
     assert list(serving) == three
     for region, out in serving.items():
         (logical,) = re.findall(r"\$\{aws_s3_bucket\.([^.]+)\.id\}", out["model_artifacts_uri"])

@@ -1,4 +1,4 @@
-"""AWS automation: SageMaker pipeline, retraining triggers, MWAA, build_automation, checkov + IAM audit."""
+"""AWS automation: SageMaker pipeline, retraining triggers, MWAA, the kit's automation factories, checkov + IAM audit."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from constructs_lib.aws import DataStore, DataStoreProps
 from constructs_lib.aws.airflow import LOG_TYPES, MWAA_INTERFACE_ENDPOINTS, Airflow, AirflowProps
-from constructs_lib.aws.automation import build_automation
+from constructs_lib.aws.kit import Kit
 from constructs_lib.aws.pipelines import PIPELINE_DEFINITION_VERSION, Pipeline, PipelineProps
 from constructs_lib.aws.retraining import Retraining, RetrainingProps, to_schedule_expression
 from constructs_lib.core import engine
@@ -382,15 +382,31 @@ def test_airflow_props_errors() -> None:
         AirflowProps(name="ml-airflow", dags_prefix="dags")
 
 
-# --------------------------------------------------------------------------- build_automation + scan
+# --------------------------------------------------------------------------- the kit's automation + scan
 
 
 class _Stack(engine.TerraformStack):
-    """A bare stack shaped like PlatformStack (``stores``), independent of the platform wiring."""
+    """A bare stack shaped like PlatformStack (its attributes), independent of the platform plan."""
 
     def __init__(self, scope: Any, name: str) -> None:
         super().__init__(scope, name)
         self.stores: dict[str, DataStore] = {}
+        self.network = self.training = self.containers = self.models = self.tracking = self.features = None
+        self.monitoring = self.budget = self.retraining = self.airflow = None
+        self.endpoints: dict[str, Any] = {}
+        self.routing: dict[str, Any] = {}
+        self.pipelines: dict[str, Any] = {}
+
+
+def _automate(stack: Any, spec: Any) -> None:
+    """The plan's automation steps on ``stack``: pipelines, retraining, airflow, then the outputs."""
+    from constructs_lib.core.contract import emit_outputs
+
+    kit = Kit(stack, spec)
+    stack.pipelines = kit.pipelines()
+    stack.retraining = kit.retraining()
+    stack.airflow = kit.airflow()
+    emit_outputs(stack, kit.cloud_outputs())
 
 
 def _spec_stack(tmp_path: Path) -> tuple[Any, Any, Any]:
@@ -406,10 +422,9 @@ def _spec_stack(tmp_path: Path) -> tuple[Any, Any, Any]:
     return app, stack, spec
 
 
-def test_build_automation_wires_the_spec(tmp_path) -> None:
+def test_kit_automation_wires_the_spec(tmp_path) -> None:
     _app, stack, spec = _spec_stack(tmp_path)
-    build_automation(stack, spec)
-    build_automation(stack, spec)  # a second call adds nothing
+    _automate(stack, spec)
     doc = stack_document(stack)
     r = doc["resource"]
     assert [b["pipeline_name"] for b in r["aws_sagemaker_pipeline"].values()] == ["retraining-aws-dev-train"]
@@ -418,7 +433,12 @@ def test_build_automation_wires_the_spec(tmp_path) -> None:
     assert next(iter(r["aws_cloudwatch_metric_alarm"].values()))["namespace"] == "cdktf-mlops/retraining-aws"
     env = next(iter(r["aws_mwaa_environment"].values()))
     assert env["source_bucket_arn"] == "${" + f"aws_s3_bucket.{stack.get_logical_id(stack.stores['artifacts'].resource)}.arn" + "}"
-    assert {"pipeline_train_id", "pipeline_train_arn"} <= set(doc["output"])
+    pipeline = stack.pipelines["train"]
+    assert doc["output"]["pipeline_train"]["value"] == {
+        "id": "${" + f"aws_sagemaker_pipeline.{stack.get_logical_id(pipeline.resource)}.id" + "}",
+        "trigger": "${" + f"aws_sagemaker_pipeline.{stack.get_logical_id(pipeline.resource)}.arn" + "}",
+    }
+    assert doc["output"]["airflow_uri"]["value"].endswith(".webserver_url}")
     assert validate_stack(doc, stack=spec.name) == []
     assert audit_stack(doc) == []
 
@@ -428,7 +448,7 @@ def test_full_stack_scans_clean(tmp_path) -> None:
     from constructs_lib.core.scan import scan
 
     app, stack, spec = _spec_stack(tmp_path)
-    build_automation(stack, spec)
+    _automate(stack, spec)
     synth_app(app)
     results = scan(tmp_path)
     assert len(results) == 1

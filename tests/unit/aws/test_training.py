@@ -241,5 +241,6 @@ def test_reference_platform_training_identity_gets_exactly_its_grants(tmp_path) 
     }
     assert "sagemaker:UpdateModelPackage" not in actions and "sagemaker:PutRecord" not in actions
     outputs = set(doc["output"])
-    assert {"training_principal_arn", "container_repository_urls", "tracking_uri", "training_vpc_config",
-            "model_package_group", "network_id"} <= outputs
+    assert {"training_principal", "training_pools", "container_registry", "tracking_uri", "aws_training_vpc_config",
+            "model_registry", "network_id"} <= outputs
+    assert doc["output"]["training_principal"]["value"] == f"${{aws_iam_role.{role_id}.arn}}"
