@@ -37,7 +37,6 @@ its policy.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from pydantic import Field
@@ -45,6 +44,7 @@ from pydantic import Field
 from ..core import engine
 from ..core.automation_props import RetrainingProps as CoreRetrainingProps
 from ..core.automation_props import check_retraining_inputs, cron_fields
+from ..core.cron import FIELDS, WEEKDAYS, Cron, parse_cron
 from ..core.construct import MlopsConstruct
 from ..core.errors import ConstructError
 from ..core.props import EncryptionProps
@@ -69,17 +69,7 @@ DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 RETRY_ATTEMPTS = 3
 RETRY_MAX_AGE_SECONDS = 3600
 
-_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
-_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_TOKEN = re.compile(r"^(\*|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?)(?:/(\d+))?$")
-# field name, lowest, highest, names (index = value - lowest)
-_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
-    ("minute", 0, 59, ()),
-    ("hour", 0, 23, ()),
-    ("day-of-month", 1, 31, ()),
-    ("month", 1, 12, _MONTHS),
-    ("day-of-week", 0, 7, _DAYS),
-)
+_DAYS = WEEKDAYS
 
 
 class RetrainingProps(CoreRetrainingProps):
@@ -105,52 +95,15 @@ class RetrainingProps(CoreRetrainingProps):
 # --------------------------------------------------------------------------- cron conversion
 
 
-def _value(text: str, field: str, low: int, high: int, names: tuple[str, ...], expr: str) -> int:
-    if text.isdigit():
-        number = int(text)
-    elif names and text.upper() in names:
-        number = names.index(text.upper()) + low
-    else:
-        raise ConstructError(None, f"cron {expr!r}: {text!r} is not a valid {field} value")
-    if not low <= number <= high:
-        raise ConstructError(None, f"cron {expr!r}: {field} {number} is outside {low}-{high}")
-    return number
-
-
-def _values(text: str, n: int, expr: str) -> set[int]:
-    """The values a standard cron field selects (validating every part)."""
-    field, low, high, names = _FIELDS[n]
-    out: set[int] = set()
-    for part in text.split(","):
-        match = _TOKEN.match(part)
-        if not match:
-            raise ConstructError(None, f"cron {expr!r}: {field} part {part!r} is not supported (use *, n, a-b, */s, a-b/s, lists)")
-        base, step_text = match.group(1), match.group(2)
-        step = int(step_text) if step_text else 1
-        if step < 1:
-            raise ConstructError(None, f"cron {expr!r}: {field} step must be at least 1")
-        if base == "*":
-            first, last = low, high
-        elif "-" in base:
-            a, b = base.split("-")
-            first, last = _value(a, field, low, high, names, expr), _value(b, field, low, high, names, expr)
-            if first > last:
-                raise ConstructError(None, f"cron {expr!r}: {field} range {base!r} runs backwards")
-        else:
-            first = _value(base, field, low, high, names, expr)
-            last = high if step_text else first
-        out.update(range(first, last + 1, step))
-    return out
-
-
-def _aws_field(text: str, n: int, expr: str) -> str:
-    """A minute / hour / day-of-month / month field in EventBridge syntax (validated)."""
-    _values(text, n, expr)
-    low = _FIELDS[n][1]
+def _aws_field(cron: Cron, n: int) -> str:
+    """Field ``n`` (minute, hour, day-of-month, month) in EventBridge syntax: the items as written
+    (upper case), ``*/s`` as ``<lowest>/s`` (EventBridge documents start/step increments)."""
+    if not cron.restricted(n):
+        return "*"
     parts = []
-    for part in text.split(","):
+    for part in cron_fields(cron.expression)[n].split(","):
         if part.startswith("*/"):
-            part = f"{low}/{part[2:]}"  # EventBridge documents start/step increments
+            part = f"{FIELDS[n].low}/{part[2:]}"
         parts.append(part.upper())
     return ",".join(parts)
 
@@ -183,10 +136,10 @@ def to_schedule_expression(cron: str) -> str:
     ``cron(0/15 * * * ? *)``. Standard cron runs when *either* day field matches if both are
     restricted; EventBridge cannot express that, so such an expression is an error.
     """
-    fields = cron_fields(cron)
-    minute, hour, dom, month = (_aws_field(fields[n], n, cron) for n in range(4))
-    days = {d % 7 for d in _values(fields[4], 4, cron)}
-    dom_restricted = fields[2] != "*"
+    parsed = parse_cron(cron)
+    minute, hour, dom, month = (_aws_field(parsed, n) for n in range(4))
+    days = {d % 7 for d in parsed.values(4)}
+    dom_restricted = parsed.restricted(2)
     dow_restricted = len(days) < 7
     if dom_restricted and dow_restricted:
         raise ConstructError(

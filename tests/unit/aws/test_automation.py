@@ -181,6 +181,7 @@ def test_wrong_props_type_names_the_expected_model(build) -> None:
         ("0 3 * * 0-6", "cron(0 3 * * ? *)"),
         ("15 4 1,15 jan,jul *", "cron(15 4 1,15 JAN,JUL ? *)"),
         ("0 9-17/2 * * *", "cron(0 9-17/2 * * ? *)"),
+        ("0 3 ? * 1", "cron(0 3 ? * MON *)"),  # '?' as a whole field means any (core.cron)
     ],
 )
 def test_cron_to_eventbridge(cron: str, expected: str) -> None:
@@ -191,14 +192,14 @@ def test_cron_to_eventbridge(cron: str, expected: str) -> None:
     ("cron", "message"),
     [
         ("0 3 1 * 1", "either"),
-        ("60 3 * * *", "minute 60 is outside 0-59"),
-        ("0 24 * * *", "hour 24 is outside 0-23"),
-        ("0 3 0 * *", "day-of-month 0 is outside 1-31"),
-        ("0 3 * 13 *", "month 13 is outside 1-12"),
-        ("0 3 * * 8", "day-of-week 8 is outside 0-7"),
-        ("0 3 * * funday", "not a valid day-of-week"),
-        ("0 3 L * *", "not a valid day-of-month"),
-        ("0 3 ? * 1", "not supported"),
+        ("60 3 * * *", "minute value 60 is outside 0-59"),
+        ("0 24 * * *", "hour value 24 is outside 0-23"),
+        ("0 3 0 * *", "day-of-month value 0 is outside 1-31"),
+        ("0 3 * 13 *", "month value 13 is outside 1-12"),
+        ("0 3 * * 8", "day-of-week value 8 is outside 0-7"),
+        ("0 3 * * funday", "day-of-week value 'funday' is not a number"),
+        ("0 3 L * *", "Quartz extension"),
+        ("0 3 1-5/0 * *", "step must be at least 1"),
         ("0 5-2 * * *", "runs backwards"),
         ("0 3 * *", "5-field"),
     ],
