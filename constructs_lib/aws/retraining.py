@@ -134,7 +134,8 @@ def to_schedule_expression(cron: str) -> str:
     of day-of-month and day-of-week. So ``"0 3 * * 1"`` becomes ``cron(0 3 ? * MON *)``,
     ``"30 2 1 * *"`` becomes ``cron(30 2 1 * ? *)`` and ``"*/15 * * * *"`` becomes
     ``cron(0/15 * * * ? *)``. Standard cron runs when *either* day field matches if both are
-    restricted; EventBridge cannot express that, so such an expression is an error.
+    restricted; EventBridge cannot express that, so such an expression is an error. The expression
+    is parsed and checked by :func:`~constructs_lib.core.cron.parse_cron`, as on every cloud.
     """
     parsed = parse_cron(cron)
     minute, hour, dom, month = (_aws_field(parsed, n) for n in range(4))
