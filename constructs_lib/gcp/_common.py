@@ -6,6 +6,7 @@
 * :func:`project_number` — one ``google_project`` data source per project and stack; service-agent
   e-mails are built from its ``number``.
 * :func:`service_agent` — the IAM member of a Google-managed service agent.
+* :func:`account_id` — a service-account id from a name and a role.
 * :func:`own_key` — a construct's own :class:`~constructs_lib.gcp.keys.Key` (None when
   ``encryption.key_id`` supplies one), and :func:`use_key` — the key id in use plus
   encrypt/decrypt on it for the service agents that use it.
@@ -50,6 +51,11 @@ SERVICE_AGENTS: dict[str, str] = {
     "compute": "service-{n}@compute-system.iam.gserviceaccount.com",
     "container": "service-{n}@container-engine-robot.iam.gserviceaccount.com",
     "bigquery": "bq-{n}@bigquery-encryption.iam.gserviceaccount.com",
+    "pubsub": "service-{n}@gcp-sa-pubsub.iam.gserviceaccount.com",
+    "workflows": "service-{n}@gcp-sa-workflows.iam.gserviceaccount.com",
+    "monitoring": "service-{n}@gcp-sa-monitoring-notification.iam.gserviceaccount.com",
+    "composer": "service-{n}@cloudcomposer-accounts.iam.gserviceaccount.com",
+    "transfer": "project-{n}@storage-transfer-service.iam.gserviceaccount.com",
 }
 
 
@@ -226,6 +232,17 @@ def grant_suffix(path: str, principal: str, id: str | None) -> str:
             "not stable, so it cannot name the grant)"
         )
     return short_hash(principal, length=8)
+
+
+def account_id(name: str, role: str) -> str:
+    """A service-account id (6-30 lowercase letters, digits, hyphens) from a name and a role:
+    ``<name>-<role>``, or with a long name its head, a short hash of the whole and the role."""
+    raw = f"{name}-{role}"
+    if len(raw) <= 30:
+        return raw
+    suffix = short_hash(raw, length=5)
+    head = raw[: 30 - len(suffix) - len(role) - 2].rstrip("-")
+    return f"{head}-{suffix}-{role}"
 
 
 def role_id(*parts: str) -> str:

@@ -46,9 +46,8 @@ from ..core.construct import MlopsConstruct
 from ..core.errors import ConstructTypeError
 from ..core.naming import bucket_name
 from ..core.resource import Resource
-from ._common import PROJECT_PATTERN, REGION_PATTERN, own_key, require_services, use_key
+from ._common import PROJECT_PATTERN, REGION_PATTERN, account_id, own_key, require_services, service_agent, use_key
 from .network import Network
-from .pipelines import account_id, agent_member
 from .storage import DataStore, DataStoreProps
 
 __all__ = [
@@ -205,7 +204,7 @@ class Airflow(MlopsConstruct):
         props: AirflowProps = self.props
         project, region, name, provider = props.project, props.location, props.name, self._provider
         agents = [
-            (f"{kind.capitalize()}ServiceAgent", agent_member(self, project, kind, provider=provider))
+            (f"{kind.capitalize()}ServiceAgent", service_agent(self, project, kind, provider=provider))
             for kind in _CMEK_AGENTS
         ]
         self.key = own_key(
@@ -264,7 +263,7 @@ class Airflow(MlopsConstruct):
             provider=provider,
             service_account_id=self.service_account.ref("name"),
             role="roles/composer.ServiceAgentV2Ext",
-            member=agent_member(self, project, "composer", provider=provider),
+            member=service_agent(self, project, "composer", provider=provider),
         )
         dags_store.grant_read(self.principal, id=f"Airflow{_cid(id)}")
         return [worker, agent_ext]
@@ -287,7 +286,7 @@ class Airflow(MlopsConstruct):
             ),
             provider=provider,
         )
-        transfer_agent = agent_member(self, project, "transfer", provider=provider)
+        transfer_agent = service_agent(self, project, "transfer", provider=provider)
         source_read = dags_store.grant_read(transfer_agent, id=f"AirflowDagSync{_cid(id)}")
         sink_read = self.bucket.grant_read(transfer_agent, id="DagSync")
         legacy = [

@@ -50,9 +50,17 @@ from ..core import engine
 from ..core.automation_props import PipelineProps as CorePipelineProps
 from ..core.construct import MlopsConstruct
 from ..core.errors import ConstructTypeError
-from ..core.naming import short_hash
 from ..core.resource import Resource
-from ._common import PROJECT_PATTERN, REGION_PATTERN, grant_suffix, own_key, project_number, require_services, use_key
+from ._common import (
+    PROJECT_PATTERN,
+    REGION_PATTERN,
+    account_id,
+    grant_suffix,
+    own_key,
+    require_services,
+    service_agent,
+    use_key,
+)
 from .storage import DataStore
 
 __all__ = [
@@ -78,20 +86,6 @@ per-workflow IAM resource in google 8.7)."""
 PLACEHOLDER_IMAGE = "python:3.12-slim"
 """Image of the placeholder pipeline's single step."""
 
-#: service agent kind -> e-mail template (``{n}`` = project number); kinds this package's
-#: ``_common.SERVICE_AGENTS`` does not list.
-AGENTS: dict[str, str] = {
-    "aiplatform": "service-{n}@gcp-sa-aiplatform.iam.gserviceaccount.com",
-    "pubsub": "service-{n}@gcp-sa-pubsub.iam.gserviceaccount.com",
-    "workflows": "service-{n}@gcp-sa-workflows.iam.gserviceaccount.com",
-    "monitoring": "service-{n}@gcp-sa-monitoring-notification.iam.gserviceaccount.com",
-    "composer": "service-{n}@cloudcomposer-accounts.iam.gserviceaccount.com",
-    "artifactregistry": "service-{n}@gcp-sa-artifactregistry.iam.gserviceaccount.com",
-    "compute": "service-{n}@compute-system.iam.gserviceaccount.com",
-    "container": "service-{n}@container-engine-robot.iam.gserviceaccount.com",
-    "transfer": "project-{n}@storage-transfer-service.iam.gserviceaccount.com",
-}
-
 _APIS = (
     "aiplatform.googleapis.com",
     "workflows.googleapis.com",
@@ -100,22 +94,6 @@ _APIS = (
     "pubsub.googleapis.com",
     "iam.googleapis.com",
 )
-
-
-def agent_member(scope: engine.Construct, project: str, kind: str, *, provider: Any = None) -> str:
-    """IAM member of a Google-managed service agent of ``project`` (see :data:`AGENTS`)."""
-    number = project_number(scope, project, provider=provider)
-    return "serviceAccount:" + AGENTS[kind].format(n=number)
-
-
-def account_id(name: str, role: str) -> str:
-    """A service-account id (6-30 lowercase letters, digits, hyphens) from a name and a role."""
-    raw = f"{name}-{role}"
-    if len(raw) <= 30:
-        return raw
-    suffix = short_hash(raw, length=5)
-    head = raw[: 30 - len(suffix) - len(role) - 2].rstrip("-")
-    return f"{head}-{suffix}-{role}"
 
 
 def tf_escape(expression: str) -> str:
@@ -230,9 +208,9 @@ class Pipeline(MlopsConstruct):
         props: PipelineProps = self.props
         project, region, name, provider = props.project, props.location, props.name, self._provider
         agents = [
-            ("VertexServiceAgent", agent_member(self, project, "aiplatform", provider=provider)),
-            ("WorkflowsServiceAgent", agent_member(self, project, "workflows", provider=provider)),
-            ("PubsubServiceAgent", agent_member(self, project, "pubsub", provider=provider)),
+            ("VertexServiceAgent", service_agent(self, project, "aiplatform", provider=provider)),
+            ("WorkflowsServiceAgent", service_agent(self, project, "workflows", provider=provider)),
+            ("PubsubServiceAgent", service_agent(self, project, "pubsub", provider=provider)),
         ]
         self.key = own_key(
             self,

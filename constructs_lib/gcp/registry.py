@@ -44,6 +44,7 @@ from ..core.resource import Resource
 from ._common import (
     PROJECT_PATTERN,
     REGION_PATTERN,
+    account_id,
     check_member,
     grant_suffix,
     own_key,
@@ -53,7 +54,6 @@ from ._common import (
     use_key,
 )
 from .storage import DataStore, DataStoreProps
-from .training import _account_id
 
 __all__ = [
     "APPROVED_PREFIX",
@@ -340,7 +340,7 @@ class ModelRegistry(MlopsConstruct):
             provider=provider,
             depends_on=apis,
             project=props.project,
-            account_id=_account_id(props.name, "approve"),
+            account_id=account_id(props.name, "approve"),
             display_name=f"Model approver of {props.name}",
             description="Approves model versions: writes approved/ and sets version aliases (cdktf-mlops).",
         )

@@ -38,8 +38,8 @@ from ..core.automation_props import check_retraining_inputs
 from ..core.construct import MlopsConstruct
 from ..core.cron import CronItem, parse_cron
 from ..core.resource import DataSource, Resource
-from ._common import PROJECT_PATTERN, REGION_PATTERN, require_services
-from .pipelines import Pipeline, account_id, agent_member
+from ._common import PROJECT_PATTERN, REGION_PATTERN, account_id, require_services, service_agent
+from .pipelines import Pipeline
 from .storage import DataStore
 
 __all__ = ["SCHEDULER_TIME_ZONE", "Retraining", "RetrainingProps", "drift_metric_type", "to_scheduler_cron"]
@@ -219,7 +219,7 @@ class Retraining(MlopsConstruct):
             drift = props.on_drift
             apis = require_services(self, project, ["monitoring.googleapis.com"], provider=provider)
             grant = pipeline.grant_start(
-                agent_member(self, project, "monitoring", provider=provider), id=f"Drift{_cid(id)}"
+                service_agent(self, project, "monitoring", provider=provider), id=f"Drift{_cid(id)}"
             )
             self.notification_channel = Resource(
                 self,

@@ -46,8 +46,7 @@ from ..core import engine
 from ..core.construct import MlopsConstruct
 from ..core import props as core_props
 from ..core.acknowledge import Acknowledge
-from ..core.errors import ConstructError
-from ..core.naming import bucket_name, short_hash
+from ..core.naming import bucket_name
 from ..core.recovery import Recovery
 from ..core.regions import gcs_multi_region, replica_candidates
 from ..core.resource import DataSource, Resource

@@ -62,7 +62,7 @@ from ..core.errors import ConstructTypeError
 from ..core.props import Model
 from ..core.resource import Resource
 from ..core.tags import gcp_labels
-from ._common import PROJECT_PATTERN, REGION_PATTERN, own_key, require_services, service_agent, use_key
+from ._common import PROJECT_PATTERN, REGION_PATTERN, account_id, own_key, require_services, service_agent, use_key
 from .network import Network
 
 __all__ = [
@@ -245,7 +245,7 @@ class Training(MlopsConstruct):
             provider=provider,
             depends_on=apis,
             project=project,
-            account_id=_account_id(props.name, "run"),
+            account_id=account_id(props.name, "run"),
             display_name=f"Training jobs of {props.name}",
             description="Execution identity of training jobs (cdktf-mlops); holds only granted roles.",
         )
@@ -260,7 +260,7 @@ class Training(MlopsConstruct):
             provider=provider,
             depends_on=apis,
             project=project,
-            account_id=_account_id(props.name, "nodes"),
+            account_id=account_id(props.name, "nodes"),
             display_name=f"GKE nodes of {props.name}",
             description="Node identity of the training cluster: logs and metrics only (cdktf-mlops).",
         )
@@ -472,14 +472,3 @@ class Training(MlopsConstruct):
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"Training({self.node.path!r})"
-
-
-def _account_id(name: str, role: str) -> str:
-    """A service-account id (6-30 lowercase letters, digits, hyphens) from a name and a role."""
-    from ..core.naming import short_hash
-
-    raw = f"{name}-{role}"
-    if len(raw) <= 30:
-        return raw
-    suffix = short_hash(raw, length=5)
-    return f"{raw[: 30 - len(suffix) - 1 - len(role) - 1].rstrip('-')}-{suffix}-{role}"
