@@ -134,8 +134,8 @@ def test_pipeline_role_and_definition(deployed, spec, boto3_client) -> None:
     sm = boto3_client("sagemaker", deployed["region"])
     pipeline = sm.describe_pipeline(PipelineName=names["pipeline"])
     assert names["pipeline"] == "retraining-aws-dev-train"
-    assert pipeline["PipelineArn"] == deployed["outputs"]["pipeline_train_arn"]
-    assert pipeline["PipelineName"] == deployed["outputs"]["pipeline_train_id"] == pipeline["PipelineDisplayName"]
+    assert pipeline["PipelineArn"] == deployed["outputs"]["pipeline_train"]["trigger"]
+    assert pipeline["PipelineName"] == deployed["outputs"]["pipeline_train"]["id"] == pipeline["PipelineDisplayName"]
     assert pipeline["PipelineArn"] == f"arn:aws:sagemaker:{deployed['region']}:123456789012:pipeline/{names['pipeline']}"
 
     iam = boto3_client("iam")
@@ -156,7 +156,7 @@ def test_schedule_starts_pipeline_with_converted_cron_and_key(deployed, spec, bo
     from constructs_lib.aws.retraining import to_schedule_expression
 
     names = _names(spec)
-    pipeline_arn = deployed["outputs"]["pipeline_train_arn"]
+    pipeline_arn = deployed["outputs"]["pipeline_train"]["trigger"]
     schedule = boto3_client("scheduler", deployed["region"]).get_schedule(Name=names["schedule"], GroupName="default")
     assert schedule["ScheduleExpression"] == to_schedule_expression(spec.retraining.schedule) == "cron(0 3 ? * MON *)"
     assert schedule["ScheduleExpressionTimezone"] == "UTC"
@@ -200,7 +200,7 @@ def test_new_data_rule_matches_store_prefix_and_targets_pipeline(deployed, spec,
             "object": {"key": [{"prefix": data.prefix}]},
         },
     }
-    pipeline_arn = deployed["outputs"]["pipeline_train_arn"]
+    pipeline_arn = deployed["outputs"]["pipeline_train"]["trigger"]
     role_arn = _trigger_role(boto3_client("iam"), names["on_new_data"], "events.amazonaws.com", rule["Arn"], pipeline_arn)
     queue_arn = _queue(deployed, boto3_client, spec)["QueueArn"]
     _pipeline_target(events, names["on_new_data"], pipeline_arn, role_arn, queue_arn, _parameters(spec))
@@ -224,7 +224,7 @@ def test_drift_alarm_bridged_to_pipeline_by_rule(deployed, spec, boto3_client) -
         "resources": [alarm["AlarmArn"]],
         "detail": {"state": {"value": ["ALARM"]}},
     }
-    pipeline_arn = deployed["outputs"]["pipeline_train_arn"]
+    pipeline_arn = deployed["outputs"]["pipeline_train"]["trigger"]
     role_arn = _trigger_role(boto3_client("iam"), names["on_drift"], "events.amazonaws.com", rule["Arn"], pipeline_arn)
     queue_arn = _queue(deployed, boto3_client, spec)["QueueArn"]
     _pipeline_target(events, names["on_drift"], pipeline_arn, role_arn, queue_arn, _parameters(spec))

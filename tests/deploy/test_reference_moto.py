@@ -125,6 +125,10 @@ def test_ecr_repositories_scan_on_push_immutable_kms(reference_deployed, boto3_c
         assert repo["encryptionConfiguration"]["encryptionType"] == "KMS"
         policy = json.loads(ecr.get_lifecycle_policy(repositoryName=repo["repositoryName"])["lifecyclePolicyText"])
         assert policy["rules"][0]["selection"]["tagStatus"] == "untagged"
+    # the contract output: the registry host and each repository's URL
+    registry = reference_deployed["outputs"]["container_registry"]
+    assert registry["repositories"] == {n.split("/", 1)[1]: r["repositoryUri"] for n, r in ours.items()}
+    assert {r["repositoryUri"].split("/", 1)[0] for r in ours.values()} == {registry["url"]}
 
 
 def test_tracker_secret_exists_without_a_value(reference_deployed, boto3_client) -> None:
@@ -139,6 +143,7 @@ def test_tracker_secret_exists_without_a_value(reference_deployed, boto3_client)
 def test_training_role_and_grants_deployed(reference_deployed, boto3_client) -> None:
     iam = boto3_client("iam")
     role = iam.get_role(RoleName="reference-aws-prod-training-execution")["Role"]
+    assert reference_deployed["outputs"]["training_principal"] == role["Arn"]
     trust = role["AssumeRolePolicyDocument"]
     trust = json.loads(trust) if isinstance(trust, str) else trust
     assert sorted(trust["Statement"][0]["Principal"]["Service"]) == ["ecs-tasks.amazonaws.com", "sagemaker.amazonaws.com"]
@@ -153,3 +158,4 @@ def test_model_package_group_deployed(reference_deployed, boto3_client) -> None:
     sagemaker = boto3_client("sagemaker", _region(reference_deployed))
     group = sagemaker.describe_model_package_group(ModelPackageGroupName="reference-aws-prod-models")
     assert group["ModelPackageGroupName"] == "reference-aws-prod-models"
+    assert reference_deployed["outputs"]["model_registry"]["id"] == "reference-aws-prod-models"
