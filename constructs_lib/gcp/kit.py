@@ -268,7 +268,10 @@ class Kit:
                 self.stack,
                 f"pipeline-{settings.name}",
                 PipelineProps(
-                    **{**settings.model_dump(), "name": spec.resource_name(settings.name, max_length=_PIPELINE_NAME_MAX)},
+                    **{
+                        **settings.model_dump(),
+                        "name": spec.resource_name(settings.name, max_length=_PIPELINE_NAME_MAX),
+                    },
                     encryption=spec.storage.encryption,
                     deletion_protection=spec.storage.deletion_protection,
                     **self.where,

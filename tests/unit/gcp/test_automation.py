@@ -376,7 +376,7 @@ def test_placeholder_spec_without_parameters_has_no_inputs() -> None:
 # --- the platform wiring and the scan -------------------------------------------------------------
 
 
-def test_build_automation_from_the_example_spec(tmp_path) -> None:
+def test_platform_builds_automation_from_the_example_spec(tmp_path) -> None:
     import yaml
 
     from constructs_lib.core.spec import load_spec
