@@ -126,28 +126,11 @@ class PlatformStack(engine.TerraformStack):
         self.retraining: Any = None
         self.airflow: AirflowLike | None = None
         _backend(self, spec)
+        self.kit: Kit = importlib.import_module(f"constructs_lib.{spec.cloud}.kit").Kit(self, spec)
         try:
-            try:  # TRANSITION (removed once every cloud has its kit)
-                self.kit: Kit = importlib.import_module(f"constructs_lib.{spec.cloud}.kit").Kit(self, spec)
-            except ModuleNotFoundError:
-                self._legacy(spec)
-                return
             self._plan(spec, self.kit)
         except ConstructError as err:
             raise spec_error(spec, err) from None
-
-    def _legacy(self, spec: PlatformSpec) -> None:  # TRANSITION
-        from .core.recovery import recovery_output
-        self.routing = None  # type: ignore[assignment]
-        self.workspace = None
-        importlib.import_module(f"constructs_lib.{spec.cloud}.platform").build_platform(self, spec)
-        if spec.pipelines or spec.retraining or spec.airflow:
-            importlib.import_module(f"constructs_lib.{spec.cloud}.automation").build_automation(self, spec)
-        for name, store in self.stores.items():
-            engine.TerraformOutput(self, f"store_{name}_name", value=store.store_name, description=f"Name of the {name} store")
-            engine.TerraformOutput(self, f"store_{name}_key", value=store.key_id, description=f"Customer-managed key of the {name} store")
-            recovery_output(self, f"store_{name}_recovery", store.recovery,
-                            f"Recovery objectives of the {name} store (minutes; null = no cross-region copy)")
 
     def _plan(self, spec: PlatformSpec, kit: Kit) -> None:
         """The build order (see the module docstring)."""
