@@ -6,7 +6,9 @@ into ``stack``, one spec section per factory, in the plan's order. What is GCP's
 * one ``google`` provider serves every region (each resource names its region), its
   ``default_labels`` are the spec's tags normalised to GCP label rules;
 * build-side constructs live in the primary region; each serving region gets its own
-  :class:`Endpoint` (with its own regional key);
+  :class:`Endpoint` (with its own regional key); Vertex AI imports models only from a bucket in
+  its own region, so each serving region the model bucket does not serve gets a regional copy of
+  it (:meth:`ModelRegistry.serving_copy`);
 * endpoints are private (peered to ``stack.network``) when the platform has a network and no
   ``routing``, public dedicated endpoints (IAM-authenticated) when routing must reach them;
 * the budget is created on ``gcp.billing_account`` (the spec requires it with ``budget``);
@@ -14,8 +16,9 @@ into ``stack``, one spec section per factory, in the plan's order. What is GCP's
   one).
 
 Outputs only GCP has (:meth:`Kit.cloud_outputs`): ``gcp_training_cluster``,
-``gcp_serving_<endpoint>_deploy`` (region -> phase-2 deploy command) and
-``gcp_data_quality_commands``.
+``gcp_serving_<endpoint>_deploy`` (region -> phase-2 commands),
+``gcp_serving_<endpoint>_model_artifacts`` (region -> the ``gs://`` prefix Vertex AI there imports
+approved models from; with a model registry) and ``gcp_data_quality_commands``.
 """
 
 from __future__ import annotations
@@ -167,7 +170,8 @@ class Kit:
         ``serving-<name>-<region>``, the same endpoint id ``<platform>-<env>-<name>`` in every
         region), capturing requests under the ``data`` store's key (the first store's without
         one). Each endpoint fails over to the next spec region (the first region's to the second,
-        the others to the first)."""
+        the others to the first). With a model registry each endpoint imports models from the
+        bucket of its region (the model bucket, or its serving copy there)."""
         spec = self.spec
         assert spec.serving is not None
         stores = self.stack.stores
@@ -191,6 +195,7 @@ class Kit:
                     capture_store=capture,
                     network=private_net,
                     failover_region=self._failover(region),
+                    model_registry=self.stack.models,
                 )
                 for region in spec.regions
             }
@@ -331,8 +336,17 @@ class Kit:
             out.append(CloudOutput(
                 output_name("gcp_serving", name, "deploy"),
                 {region: endpoint.deploy_command for region, endpoint in regional.items()},
-                f"Phase 2: deploy an uploaded model (MODEL_ID) to {name}, per region",
+                f"Phase 2: deploy an uploaded model (MODEL_ID) to {name}, per region" if stack.models is None
+                else f"Phase 2 per region, one command per line: copy an approved model version (VERSION) "
+                f"to the region's bucket where needed, upload it (IMAGE), deploy it (MODEL_ID) to {name}",
             ))
+            if stack.models is not None:
+                out.append(CloudOutput(
+                    output_name("gcp_serving", name, "model_artifacts"),
+                    {region: endpoint.model_artifacts_uri for region, endpoint in regional.items()},
+                    f"Where Vertex AI in each region of {name} imports approved model versions from "
+                    "(the model bucket, or its regional copy)",
+                ))
         if stack.monitoring is not None and stack.monitoring.data_quality_commands:
             out.append(CloudOutput(
                 "gcp_data_quality_commands",

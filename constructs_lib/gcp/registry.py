@@ -30,6 +30,17 @@ With ``approval = manual`` (the default), ``grant_write`` gives ``objectCreator`
 granted read at creation. With ``approval = automatic``, writers may write both prefixes.
 Approving a version means copying it from ``candidates/`` to ``approved/`` as the approver and
 adding the Vertex version alias ``approved`` (``docs/gcp.md`` has the commands).
+
+**Serving copies.** Vertex AI imports a model only from a bucket in the region it is uploaded to
+(Google Cloud, "Import models to Vertex AI": the bucket must be in the same region as the regional
+endpoint; the API refuses a bucket whose location is a multi-region such as ``us``, and a
+dual-region bucket's location is its multi-region). So the model bucket serves only its own region,
+and only when it is regional (:meth:`ModelRegistry.serves`). For any other serving region,
+:meth:`ModelRegistry.serving_copy` creates (once per region) a regional :class:`DataStore` (child
+``Serving<Region>``) with the model bucket's settings and its own key in that region; the Vertex AI
+service agent may read it, the registry's writers and the approver may write it. The pipeline
+copies each approved version there before uploading it in that region
+(:attr:`~constructs_lib.gcp.serving.Endpoint.deploy_command`).
 """
 
 from __future__ import annotations
@@ -38,6 +49,7 @@ from pydantic import Field, field_validator
 
 from ..core import build_props, engine
 from ..core.construct import MlopsConstruct
+from ..core.naming import short_hash
 from ..core.props import LifecycleProps
 from ..core.recovery import Recovery
 from ..core.resource import Resource
@@ -84,8 +96,21 @@ MODEL_APPROVER_PERMISSIONS: tuple[str, ...] = (*MODEL_READER_PERMISSIONS, "aipla
 _DAY = 86_400
 
 
+_STORE_NAME_MAX = 40  # DataStoreProps.name allows 40 characters
+
+
 def _title(label: str) -> str:
     return "".join(p.capitalize() for p in label.split("-"))
+
+
+def _regional_name(name: str, region: str) -> str:
+    """``<name>-<region>``; a long ``name`` is shortened with a hash of the whole (the region stays whole)."""
+    raw = f"{name}-{region}"
+    if len(raw) <= _STORE_NAME_MAX:
+        return raw
+    suffix = short_hash(raw, length=6)
+    head = name[: _STORE_NAME_MAX - len(region) - len(suffix) - 2].rstrip("-")
+    return f"{head}-{suffix}-{region}"
 
 
 # ------------------------------------------------------------------------------ container registry
@@ -270,7 +295,9 @@ class ModelRegistry(MlopsConstruct):
     account), ``recovery`` (the model bucket's), ``key_id``; GCP extras: ``approver`` (approver
     service account), ``approver_principal``,
     ``roles`` (``reader`` / ``publisher`` / ``approver`` custom roles), ``artifact_uri``
-    (``gs://BUCKET``), ``candidates_uri``, ``approved_uri``, ``resource`` (the bucket).
+    (``gs://BUCKET``), ``candidates_uri``, ``approved_uri``, ``resource`` (the bucket),
+    ``serving_copies`` (region -> the regional :class:`DataStore` Vertex AI there imports models
+    from, for serving regions the model bucket does not serve; see :meth:`serving_copy`).
     """
 
     props_type = ModelRegistryProps
@@ -312,6 +339,8 @@ class ModelRegistry(MlopsConstruct):
         self.candidates_uri = f"{self.artifact_uri}/{CANDIDATES_PREFIX}"
         self.approved_uri = f"{self.artifact_uri}/{APPROVED_PREFIX}"
         self._objects = f"projects/_/buckets/{bucket}/objects/"
+        self.serving_copies: dict[str, DataStore] = {}
+        self._writers: list[tuple[str, str]] = []  # (member, grant suffix) of grant_write
 
         self.roles: dict[str, Resource] = {}
         for label, perms, what in (
@@ -374,18 +403,23 @@ class ModelRegistry(MlopsConstruct):
     def grant_write(self, principal: str, *, id: str | None = None) -> list[Resource]:
         """Let ``principal`` publish models: create objects under ``candidates/`` (anywhere with
         automatic approval), read the bucket, and upload Vertex AI model versions (*model
-        publisher* role). It cannot approve: no write to ``approved/``, no version aliases."""
+        publisher* role). It cannot approve: no write to ``approved/``, no version aliases.
+        It may also write every serving copy (:meth:`serving_copy`, those made later included:
+        the pipeline copies approved versions there), with :meth:`DataStore.grant_write`."""
         suffix = grant_suffix(self.node.path, principal, id)
         manual = self.props.approval == "manual"
-        return self._once(
-            f"write|{principal}",
-            lambda: [
+
+        def make() -> list[Resource]:
+            self._writers.append((principal, suffix))
+            return [
                 self._bucket_grant(f"WriteRead{suffix}", "roles/storage.objectViewer", principal, None),
                 self._bucket_grant(f"Write{suffix}", "roles/storage.objectCreator", principal,
                                    CANDIDATES_PREFIX if manual else None),
                 self._project_grant(f"WriteRole{suffix}", "publisher", principal),
-            ],
-        )
+                *[g for copy in self.serving_copies.values() for g in copy.grant_write(principal, id=suffix)],
+            ]
+
+        return self._once(f"write|{principal}", make)
 
     def grant_approve(self, principal: str, *, id: str | None = None) -> list[Resource]:
         """Let ``principal`` act as the approver service account
@@ -403,6 +437,61 @@ class ModelRegistry(MlopsConstruct):
                 member=principal,
             )],
         )
+
+    # --- serving regions ---------------------------------------------------------------------------
+
+    def serves(self, region: str) -> bool:
+        """Whether Vertex AI in ``region`` can import models straight from the model bucket: only
+        when the bucket is regional and in ``region`` (a dual-region bucket's location is its
+        multi-region, e.g. ``US``, which Vertex AI refuses for a regional upload)."""
+        return self.store.replica is None and self.props.location == region
+
+    def serving_copy(self, region: str) -> DataStore | None:
+        """The regional bucket Vertex AI in ``region`` imports approved model versions from, or
+        None when the model bucket itself serves ``region`` (:meth:`serves`).
+
+        Created once per region (child ``Serving<Region>``, bucket ``<name>-<region>``): a
+        :class:`DataStore` with the model bucket's settings (versioning, uniform access, public
+        access prevention, soft delete, lifecycle, usage logs, deletion protection) and its own
+        customer-managed key in ``region`` (a key of another location cannot encrypt it, so a
+        supplied ``encryption.key_id`` is not used there). Grants: read
+        (``roles/storage.objectViewer``) for the project's Vertex AI service agent, which reads
+        the artifacts at upload; write (:meth:`DataStore.grant_write`: create and read, no delete)
+        for every :meth:`grant_write` principal and the approver, who copy approved versions
+        there (same layout: ``approved/<version>``).
+        """
+        if self.serves(region):
+            return None
+        if region in self.serving_copies:
+            return self.serving_copies[region]
+        props: ModelRegistryProps = self.props
+        copy = DataStore(
+            self,
+            f"Serving{_title(region)}",
+            DataStoreProps(
+                name=_regional_name(props.name, region),
+                project=props.project,
+                location=region,
+                encryption=props.encryption.model_copy(update={"key_id": None}),
+                deletion_protection=props.deletion_protection,
+                access_logging=props.access_logging,
+                lifecycle=props.lifecycle,
+            ),
+            provider=self._provider,
+        )
+        self.serving_copies[region] = copy
+        copy.grant_read(service_agent(self, props.project, "aiplatform", provider=self._provider), id="VertexAgent")
+        copy.grant_write(self.approver_principal, id="Approver")
+        for member, suffix in self._writers:
+            copy.grant_write(member, id=suffix)
+        return copy
+
+    def artifacts_uri(self, region: str) -> str:
+        """``gs://BUCKET/approved/`` of the bucket Vertex AI in ``region`` imports approved model
+        versions from: the model bucket's :attr:`approved_uri` when it serves ``region``, else that
+        of the region's :meth:`serving_copy` (created by this call when missing)."""
+        copy = self.serving_copy(region)
+        return self.approved_uri if copy is None else f"{copy.store_url}/{APPROVED_PREFIX}"
 
     def _bucket_grant(
         self, cid: str, role: str, member: str, prefix: str | None, *, listing: bool = False

@@ -40,10 +40,18 @@ stabilisation window (several minutes). ``scale_in_cooldown_seconds`` and
 Vertex AI endpoint. Phase 1 (``terraform apply``): the endpoint, its pool, key and capture dataset
 exist and serve nothing (predict calls get an error: no deployed model). Phase 2 (the pipeline,
 after a model version is approved): ``gcloud ai models upload`` then ``gcloud ai endpoints
-deploy-model ... --shared-resources=<pool>`` (``deploy_command`` has the exact command) deploys it
+deploy-model ... --shared-resources=<pool>`` (``deploy_command`` has the exact commands) deploys it
 onto the pool with 100 % of the traffic and undeploys the previous version. That changes the
 endpoint's ``traffic_split``; Terraform ignores it, so a later ``apply`` never takes traffic away
 from the model the pipeline deployed.
+
+**Model artifacts per region.** Vertex AI models are regional, and a model is imported only from
+a bucket in the region it is uploaded to. With ``model_registry``, ``model_artifacts_uri`` is the
+``approved/`` prefix of the bucket this region imports from: the model bucket when it is a
+regional bucket in this region, else the region's serving copy
+(:meth:`~constructs_lib.gcp.registry.ModelRegistry.serving_copy`). ``deploy_command`` then starts
+with the copy of the approved version into that bucket (``gcloud storage rsync``, only for a
+serving copy) and its upload in this region, one command per line.
 
 Recovery: serving holds no data (RPO n/a, ``None``). RTO is the time global routing needs to
 notice a regional failure and callers to follow: :data:`DETECTION_SECONDS` (uptime checks every
@@ -82,6 +90,7 @@ from ._common import (
 )
 from .keys import ENCRYPTER_DECRYPTER_ROLE
 from .network import Network
+from .registry import ModelRegistry
 from .storage import DataStore, multi_region_of
 from .training import DEFAULT_CPU_MACHINE, DEFAULT_GPU_MACHINE, accelerator_for
 
@@ -226,7 +235,13 @@ class Endpoint(MlopsConstruct):
     dedicated DNS name, ``None`` when private), ``health_path`` (path part of ``health_target``), ``dns_label`` (host label under the
     routing domain), ``capture`` (BigQuery dataset or ``None``),
     ``capture_table`` (``bq://`` URI or ``None``), ``key`` / ``key_id``, ``autoscaling`` (the
-    effective settings), ``deploy_command`` (phase 2), ``machine_type``, ``gpu``, ``private``.
+    effective settings), ``deploy_command`` (phase 2: one command per line; placeholders
+    ``VERSION`` = the approved version's path under ``approved/``, e.g. ``churn/v7``, ``IMAGE`` =
+    the serving container image, ``MODEL_ID`` = the model the upload created), ``machine_type``,
+    ``gpu``, ``private``; with ``model_registry``: ``model_artifacts_uri`` (``gs://BUCKET/approved/``
+    of the bucket Vertex AI in this region imports models from; ``None`` without a registry) and
+    ``model_store`` (the region's serving copy, ``None`` when the model bucket serves the region
+    or without a registry).
     """
 
     props_type = EndpointProps
@@ -241,11 +256,14 @@ class Endpoint(MlopsConstruct):
         capture_store: DataStore | None = None,
         network: Network | None = None,
         failover_region: str | None = None,
+        model_registry: ModelRegistry | None = None,
         provider: engine.TerraformProvider | None = None,
     ) -> None:
         super().__init__(scope, id, props, provider=provider)
         if capture_store is not None and not isinstance(capture_store, DataStore):
             raise ConstructTypeError(self.node.path, "capture_store must be a constructs_lib.gcp.DataStore")
+        if model_registry is not None and not isinstance(model_registry, ModelRegistry):
+            raise ConstructTypeError(self.node.path, "model_registry must be a constructs_lib.gcp.ModelRegistry")
         if network is not None and not isinstance(network, Network):
             raise ConstructTypeError(self.node.path, "network must be a constructs_lib.gcp.Network")
         project, region = props.project, props.location
@@ -267,12 +285,13 @@ class Endpoint(MlopsConstruct):
         network_name, key_grants = self._private_network(network, key_grants)
         self._endpoint(network_name, logging_config, key_grants)
         self._pool()
-        self.deploy_command = (
+        self.deploy_command = "\n".join([
+            *self._model_artifacts(model_registry),
             f"gcloud ai endpoints deploy-model {props.name} --project={project} --region={region} "
             f"--model=MODEL_ID --display-name={props.name} "
             f"--shared-resources=projects/{project}/locations/{region}/deploymentResourcePools/{self.pool_name} "
-            "--traffic-split=0=100"
-        )
+            "--traffic-split=0=100",
+        ])
         failover_minutes = math.ceil((DETECTION_SECONDS + RECORD_TTL_SECONDS) / 60)
         self.recovery = Recovery(
             rpo_minutes=None,
@@ -460,6 +479,29 @@ class Endpoint(MlopsConstruct):
                 ],
             },
         )
+
+    def _model_artifacts(self, registry: ModelRegistry | None) -> list[str]:
+        """Where this region imports approved model versions from (``model_artifacts_uri``,
+        ``model_store``); returns the phase-2 steps before the deployment: the copy into the
+        region's serving copy (when the model bucket does not serve this region) and the upload."""
+        self.model_artifacts_uri: str | None = None
+        self.model_store: DataStore | None = None
+        if registry is None:
+            return []
+        props: EndpointProps = self.props
+        self.model_store = registry.serving_copy(props.location)
+        self.model_artifacts_uri = registry.artifacts_uri(props.location)
+        steps = []
+        if self.model_store is not None:
+            steps.append(
+                f"gcloud storage rsync --recursive {registry.approved_uri}VERSION {self.model_artifacts_uri}VERSION"
+            )
+        steps.append(
+            f"gcloud ai models upload --project={props.project} --region={props.location} "
+            f"--display-name={props.name} --artifact-uri={self.model_artifacts_uri}VERSION "
+            "--container-image-uri=IMAGE"
+        )
+        return steps
 
     def _store_key_grant(self, store: DataStore, bq_agent: str) -> list[Resource]:
         """Encrypt/decrypt on the capture store's key for the BigQuery encryption service agent."""
