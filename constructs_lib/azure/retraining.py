@@ -41,15 +41,15 @@ lives in Terraform state as a sensitive value.
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator, model_validator
 
 from ..core import engine
 from ..core.automation_props import RetrainingProps as _CoreRetrainingProps
-from ..core.automation_props import check_retraining_inputs, cron_fields
+from ..core.automation_props import check_retraining_inputs
 from ..core.construct import MlopsConstruct
+from ..core.cron import CronItem, parse_cron
 from ..core.errors import ConstructError
 from ..core.naming import compact_name
 from ..core.resource import Resource
@@ -76,74 +76,49 @@ BLOB_CREATED = "Microsoft.Storage.BlobCreated"
 ALERT_WINDOWS_MINUTES = (5, 15, 30, 60, 360, 720, 1440)
 _VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent"
 
-_FIELDS = (
-    ("minute", 0, 59, {}),
-    ("hour", 0, 23, {}),
-    ("day of month", 1, 31, {}),
-    ("month", 1, 12, {m: n for n, m in enumerate(
-        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}),
-    ("day of week", 0, 7, {d: n for n, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}),
-)
-_ATOM = re.compile(r"^(\*|[0-9A-Za-z]+(?:-[0-9A-Za-z]+)?)(?:/(\d+))?$")
+def _weekday(item: CronItem, expr: str) -> list[str]:
+    """One day-of-week item in NCRONTAB (0-6 only): Sunday ``7`` becomes ``0``; ``5-7`` -> ``5-6,0``."""
+    suffix = f"/{item.step}" if item.step else ""
+    if item.start is None:
+        return ["*" + suffix]
+    if item.end is None:
+        return [f"{item.start % 7}{suffix}"]
+    if item.end != 7:
+        return [f"{item.start}-{item.end}{suffix}"]
+    if item.step:
+        raise ConstructError(None, f"{expr!r}: a stepped weekday range ending on 7 has no Azure ML form; use 0-6")
+    if item.start == 0:
+        return ["*"]
+    return [f"{item.start}-6" if item.start < 6 else "6" if item.start == 6 else "0", "0"]
 
 
-def _number(token: str, name: str, low: int, high: int, names: dict[str, int], expr: str) -> int:
-    value = names.get(token.upper()) if not token.isdigit() else int(token)
-    if value is None or not low <= value <= high:
-        raise ConstructError(None, f"{expr!r}: {name} value {token!r} is not in {low}-{high}")
-    return value
-
-
-def _field(text: str, name: str, low: int, high: int, names: dict[str, int], expr: str) -> str:
+def _ncrontab(n: int, items: tuple[CronItem, ...], expr: str) -> str:
     parts: list[str] = []
-    for item in text.split(","):
-        m = _ATOM.match(item)
-        if not m:
-            raise ConstructError(None, f"{expr!r}: {name} field {text!r} is not cron syntax (*, n, a-b, */s, lists)")
-        base, step = m.group(1), m.group(2)
-        if step is not None and int(step) == 0:
-            raise ConstructError(None, f"{expr!r}: {name} step must be at least 1")
-        suffix = f"/{step}" if step else ""
-        if base == "*":
-            parts.append("*" + suffix)
+    for item in items:
+        if n == 4:
+            parts.extend(_weekday(item, expr))
             continue
-        if "-" in base:
-            a, b = (_number(x, name, low, high, names, expr) for x in base.split("-"))
-            if a > b:
-                raise ConstructError(None, f"{expr!r}: {name} range {base!r} runs backwards")
-            if name == "day of week" and b == 7:
-                # Sunday as 7: Azure ML (NCRONTAB) knows only 0-6. "5-7" -> "5-6,0".
-                if step:
-                    raise ConstructError(None, f"{expr!r}: a stepped weekday range ending on 7 has no Azure ML form; use 0-6")
-                if a == 0:
-                    parts.append("*")
-                else:
-                    parts.extend([f"{a}-6" if a < 6 else "6" if a == 6 else "0", "0"])
-                continue
-            parts.append(f"{a}-{b}{suffix}")
+        suffix = f"/{item.step}" if item.step else ""
+        if item.start is None:
+            parts.append("*" + suffix)
+        elif item.end is None:
+            parts.append(f"{item.start}{suffix}")
         else:
-            v = _number(base, name, low, high, names, expr)
-            if name == "day of week" and v == 7:
-                v = 0
-            parts.append(f"{v}{suffix}")
-    seen: list[str] = []
-    for p in parts:
-        if p not in seen:
-            seen.append(p)
-    return ",".join(seen)
+            parts.append(f"{item.start}-{item.end}{suffix}")
+    return ",".join(dict.fromkeys(parts))
 
 
 def azure_ml_cron(expression: str) -> str:
     """Convert a standard 5-field cron (minute hour day-of-month month day-of-week, UTC) into the
     expression an Azure ML cron trigger takes (NCRONTAB, 5 fields, used with time zone "UTC").
 
-    Month and weekday names become numbers, Sunday ``7`` becomes ``0``, and every value is range
-    checked. Standard cron runs a job when *either* a restricted day-of-month *or* a restricted
-    day-of-week matches; NCRONTAB requires both, so an expression restricting both is refused
-    with the advice to split it into two schedules.
+    Parsed by :func:`~constructs_lib.core.cron.parse_cron` (names become numbers, every value is
+    range checked); Sunday ``7`` becomes ``0``. Standard cron runs a job when *either* a restricted
+    day-of-month *or* a restricted day-of-week matches; NCRONTAB requires both, so an expression
+    restricting both is refused with the advice to split it into two schedules.
     """
-    fields = cron_fields(expression.strip())
-    out = [_field(text, name, low, high, names, expression) for text, (name, low, high, names) in zip(fields, _FIELDS)]
+    cron = parse_cron(expression)
+    out = [_ncrontab(n, items, expression) for n, items in enumerate(cron.fields)]
     if out[2] != "*" and out[4] != "*":
         raise ConstructError(
             None,

@@ -294,9 +294,9 @@ def test_azure_ml_cron_conversion(cron: str, azure: str) -> None:
 
 
 @pytest.mark.parametrize(("cron", "message"), [
-    ("60 * * * *", "minute value '60' is not in 0-59"),
-    ("0 24 * * *", "hour value '24'"),
-    ("0 3 * * 8", "day of week value '8'"),
+    ("60 * * * *", "minute value 60 is outside 0-59"),
+    ("0 24 * * *", "hour value 24 is outside"),
+    ("0 3 * * 8", "day-of-week value 8 is outside"),
     ("0 3 1 * MON", "both day of month and day of week"),
     ("0 3 * *", "5-field"),
     ("*/0 * * * *", "step must be at least 1"),
