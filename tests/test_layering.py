@@ -177,3 +177,15 @@ def test_the_check_sees_violations(tmp_path: Path, monkeypatch, files: dict[str,
     finally:
         _CACHE.clear()
     assert any(expected in p for p in found), found
+
+
+def test_no_function_over_150_lines() -> None:
+    """Readable constructors: a long function becomes named steps (issue: one plan, readable code)."""
+    long = []
+    for name, path in _all_modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > 150:
+                    long.append(f"{name}.{node.name}: {lines} lines")
+    assert long == []
