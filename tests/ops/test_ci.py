@@ -227,3 +227,9 @@ def test_zizmor_offline_finds_nothing(example_workflows: Path) -> None:
     )
     findings = json.loads(proc.stdout or "[]")
     assert proc.returncode == 0 and findings == [], proc.stdout + proc.stderr
+
+
+def test_readme_lists_the_pins() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for action, (sha, tag) in ACTION_PINS.items():
+        assert f"| {action} | {tag} | `{sha}` |" in readme, f"README's pin table: {action} {tag} {sha}"
