@@ -60,7 +60,7 @@ def checkov_command() -> list[str]:
     found = shutil.which("checkov")
     if found:
         return [found]
-    raise MlopsError("checkov is not installed: pip install 'cdktf-mlops[dev]' (checkov 3.3.x)")
+    raise MlopsError("checkov is not installed: pip install 'cdktf-mlops[scan]' (checkov 3.3.x)")
 
 
 def _load_acks(directory: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
