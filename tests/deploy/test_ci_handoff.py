@@ -47,6 +47,10 @@ STORE_TYPES = frozenset(
 )
 
 
+#: The stack name of this test (see :func:`_synth`).
+STACK = "handoff-aws"
+
+
 def _workflow_jobs() -> dict[str, Any]:
     from constructs_lib.core.spec import load_specs
     from constructs_lib.ops.ci import github_workflow
@@ -74,10 +78,16 @@ def _bash(script: str, cwd: Path, env: dict[str, str], ok: bool = True) -> subpr
 
 
 def _synth(tag: str, work: Path) -> dict[str, Any]:
-    """The reference AWS stack synthesized from its spec with ``tags.team = tag``."""
+    """The reference AWS spec's stores synthesized with ``tags.team = tag``, named
+    ``handoff-aws``: the other deploy tests apply the reference stack into the same moto state
+    (moto keeps one state per process), so its bucket names and key aliases must differ."""
     from constructs_lib.platform import synthesize
 
     spec = yaml.safe_load(EXAMPLE.read_text())
+    # Only the stores are applied: keep the sections that name them, so that no other construct's
+    # key or alias (named from its own spec section, not the stack) meets the other deploy tests'.
+    spec = {k: v for k, v in spec.items() if k in ("version", "cloud", "environment", "regions", "tags", "storage", "aws")}
+    spec["name"] = STACK
     spec["tags"]["team"] = tag
     spec_file = work / f"spec-{tag}" / "aws.yaml"
     spec_file.parent.mkdir(parents=True)
@@ -111,7 +121,7 @@ def test_apply_runs_the_reviewed_plan_and_refuses_a_stale_one(
         env = {
             **tf_env, **{k: str(v) for k, v in plan_job["env"].items()},
             "TF_CLI_ARGS_plan": " ".join(f"-target={t}" for t in moto_targets(stack, STORE_TYPES)),
-            "STACK": "reference-aws", "GITHUB_STEP_SUMMARY": str(summary),
+            "STACK": STACK, "GITHUB_STEP_SUMMARY": str(summary),
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{tf_env['PATH']}",  # `python` of the summary step
         }
         _bash(plan_runs[0], folder, env)
