@@ -190,6 +190,22 @@ def allow(sid: str, actions: Sequence[str], resources: Any, condition: Mapping[s
     return statement
 
 
+#: What a workload in a VPC must describe to place its network interfaces (Describe* on "*": EC2
+#: describe actions support no resource-level permissions).
+DESCRIBE_NETWORK_ACTIONS = (
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+)
+
+
+def describe_network() -> dict[str, Any]:
+    """The ``DescribeNetwork`` statement of every role whose jobs or endpoints run in a VPC."""
+    return allow("DescribeNetwork", DESCRIBE_NETWORK_ACTIONS, "*")
+
+
 def region_of_arn(scope: engine.Construct, id: str, arn: str) -> str:
     """Token of the region field of an ARN token, through a ``data.aws_arn`` child ``id`` of ``scope``.
 

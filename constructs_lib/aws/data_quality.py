@@ -33,7 +33,7 @@ from ..core.errors import ConstructError
 from ..core.naming import short_hash
 from ..core.resource import Resource
 from . import _iam
-from ._iam import allow, kms_statement, ref
+from ._iam import allow, describe_network, kms_statement, ref
 from .serving import CAPTURE_PREFIX, Endpoint
 
 __all__ = ["DATA_QUALITY_SCHEDULE", "MODEL_MONITOR_ACCOUNTS", "add_data_quality", "analyzer_image"]
@@ -172,8 +172,7 @@ def _network_statements(scope: engine.Construct, endpoint: Endpoint, subnets: li
     partition = _iam.partition(scope, provider)
     region = endpoint.region
     return [
-        allow("DescribeNetwork", ["ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces",
-                                  "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"], "*"),
+        describe_network(),
         allow(
             "JobNetworkInterfacesInThisNetwork",
             ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",

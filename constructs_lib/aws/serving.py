@@ -80,7 +80,7 @@ from ..core.recovery import Recovery
 from ..core.resource import Resource
 from ..core.run_props import EndpointProps as CoreEndpointProps
 from . import _iam
-from ._iam import allow, kms_statement, ref
+from ._iam import allow, describe_network, kms_statement, ref
 from ._keys import key_arn_of, own_key
 from .keys import Key
 from .network import Network
@@ -596,17 +596,7 @@ class Endpoint(MlopsConstruct):
     def _network_statements(self, subnets: list[str], sg_id: str) -> list[dict[str, Any]]:
         arn = f"arn:{self._partition}:ec2:{self.region}:{self._account}"
         return [
-            allow(
-                "DescribeNetwork",
-                [
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeVpcs",
-                ],
-                "*",
-            ),
+            describe_network(),
             allow(
                 "EndpointNetworkInterfacesInThisNetwork",
                 [

@@ -70,7 +70,7 @@ from ..core.errors import ConstructError, ConstructTypeError
 from ..core.props import Model
 from ..core.resource import Resource
 from . import _iam
-from ._iam import allow, ref
+from ._iam import allow, describe_network, ref
 from ._keys import key_arn_of, own_key
 from .keys import Key
 from .network import Network
@@ -400,17 +400,7 @@ class Training(MlopsConstruct):
         arn = f"arn:{partition}"
         logs = f"{arn}:logs:*:{account}:log-group"
         statements = [
-            allow(
-                "DescribeNetwork",
-                [
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeVpcs",
-                ],
-                "*",
-            ),
+            describe_network(),
             allow(
                 "JobNetworkInterfacesInThisNetwork",
                 [
