@@ -7,7 +7,7 @@ TOOLS  := .tools
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 18,20
 
-.PHONY: synth test install dev tools scan bench schema inventory clean
+.PHONY: synth test install dev tools system scan bench schema inventory clean
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,17 @@ $(TOOLS)/.installed:
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/node22 node@22.23.3
 	@touch $@
 
+# Debian packages the report and its browser test need: Graphviz (`dot`, the architecture diagram)
+# and Chromium (the headless-browser test of the HTML page). Installed with apt-get when missing and
+# running as root; otherwise the command to run is printed and those tests say why they skip.
+SYSTEM_PACKAGES := graphviz chromium fonts-dejavu-core
+system:
+	@if command -v dot >/dev/null && command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing $(SYSTEM_PACKAGES) (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	else echo "note: run 'sudo apt-get install $(SYSTEM_PACKAGES)' for the report's diagram and browser tests"; fi
+
 install: $(VENV)/.runtime
 dev: $(VENV)/.dev
 tools: $(TOOLS)/.installed
@@ -37,7 +48,7 @@ scan: dev
 	$(VENV)/bin/cdktf-mlops scan --out cdktf.out
 
 ## Run the whole test suite (unit, synth, snapshots, schema, checkov, moto, cdktf CLI).
-test: dev tools
+test: dev tools system
 	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(TOOLS)/node_modules/.bin:$$PATH" $(PY) -m pytest
 
 bench: install
