@@ -7,6 +7,10 @@ any unacknowledged failed check, any parsing error, a stack in which checkov ran
 (it silently scans nothing when it cannot read a file), and any acknowledgement without a reason.
 There is no global skip. Every stack also gets the least-privilege audit of
 :mod:`~constructs_lib.core.iam_audit`; each of its findings fails the scan.
+
+Each scanned stack gets ``scan.json`` beside its ``provenance.json``: the tool and version, and per
+check that ran its name and the resources that passed, failed or were acknowledged (with the
+reason), sorted, without times or paths — the same stack and checkov version give the same bytes.
 """
 
 from __future__ import annotations
@@ -17,13 +21,16 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from .errors import MlopsError
 from .iam_audit import audit_stack
 
-__all__ = ["Finding", "StackScan", "checkov_command", "scan", "to_sarif"]
+__all__ = ["SCAN_FILE", "Finding", "StackScan", "checkov_command", "scan", "scan_record", "to_sarif"]
+
+SCAN_FILE = "scan.json"
 
 
 @dataclass(frozen=True, order=True)
@@ -45,6 +52,8 @@ class StackScan:
     failed: list[Finding] = field(default_factory=list)
     acknowledged: list[Finding] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Every passed check: (check id, check name, resource address).
+    passed_checks: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -101,8 +110,12 @@ def _address_of(reported: str, addresses: dict[str, str]) -> str:
     return addresses.get(reported.rsplit(".", 1)[-1], reported)
 
 
-def scan(outdir: str | os.PathLike[str] = "cdktf.out") -> list[StackScan]:
-    """Run checkov over every stack in ``outdir`` and apply acknowledgements."""
+def scan(outdir: str | os.PathLike[str] = "cdktf.out", *, record: bool = True) -> list[StackScan]:
+    """Run checkov over every stack in ``outdir`` and apply acknowledgements.
+
+    With ``record`` (the default) each stack's results are written to ``scan.json`` beside it
+    (:func:`scan_record`), where ``cdktf-mlops report`` shows them.
+    """
     stacks_dir = Path(outdir) / "stacks"
     if not stacks_dir.is_dir():
         raise MlopsError(f"{outdir}: no synthesized stacks; run `cdktf-mlops synth --out {outdir}` first")
@@ -122,7 +135,7 @@ def scan(outdir: str | os.PathLike[str] = "cdktf.out") -> list[StackScan]:
     reports = raw if isinstance(raw, list) else [raw]
     results: dict[str, StackScan] = {d.name: StackScan(d.name) for d in dirs}
     failed_by_stack: dict[str, list[dict[str, Any]]] = {d.name: [] for d in dirs}
-    passed_by_stack: dict[str, int] = {d.name: 0 for d in dirs}
+    passed_by_stack: dict[str, list[dict[str, Any]]] = {d.name: [] for d in dirs}
     parsing_errors: list[str] = []
 
     def stack_of(path: str) -> str | None:
@@ -140,14 +153,18 @@ def scan(outdir: str | os.PathLike[str] = "cdktf.out") -> list[StackScan]:
         for check in res.get("passed_checks", []):
             s = stack_of(check.get("file_path", ""))
             if s:
-                passed_by_stack[s] += 1
+                passed_by_stack[s].append(check)
         parsing_errors.extend(res.get("parsing_errors", []))
     for d in dirs:
         out = results[d.name]
         acks, problems = _load_acks(d)
         addresses = _addresses(d / "cdk.tf.json")
         out.problems.extend(problems)
-        out.passed = passed_by_stack[d.name]
+        out.passed = len(passed_by_stack[d.name])
+        out.passed_checks = sorted(
+            (c["check_id"], c.get("check_name", ""), _address_of(c.get("resource", ""), addresses))
+            for c in passed_by_stack[d.name]
+        )
         for check in sorted(failed_by_stack[d.name], key=lambda c: (c["check_id"], c["resource"])):
             address = _address_of(check["resource"], addresses)
             reason = acks.get(address, {}).get(check["check_id"])
@@ -163,7 +180,46 @@ def scan(outdir: str | os.PathLike[str] = "cdktf.out") -> list[StackScan]:
             doc = None
         if isinstance(doc, dict):
             out.problems.extend(f"least privilege: {p}" for p in audit_stack(doc))
+        if record:
+            (d / SCAN_FILE).write_text(json.dumps(scan_record(out), indent=2, sort_keys=True) + "\n")
     return [results[d.name] for d in dirs]
+
+
+def _checkov_version() -> str:
+    try:
+        return version("checkov")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def scan_record(result: StackScan) -> dict[str, Any]:
+    """The ``scan.json`` document of one stack's scan: per check, what passed, failed, was acknowledged."""
+    checks: dict[str, dict[str, Any]] = {}
+
+    def entry(check_id: str, name: str) -> dict[str, Any]:
+        e = checks.setdefault(check_id, {"name": name, "passed": [], "failed": [], "acknowledged": []})
+        e["name"] = e["name"] or name
+        return e
+
+    for check_id, name, resource in result.passed_checks:
+        entry(check_id, name)["passed"].append(resource)
+    for f in result.failed:
+        entry(f.check_id, f.check_name)["failed"].append(f.resource)
+    for f in result.acknowledged:
+        entry(f.check_id, f.check_name)["acknowledged"].append({"resource": f.resource, "reason": f.reason})
+    for e in checks.values():
+        e["passed"] = sorted(set(e["passed"]))
+        e["failed"] = sorted(set(e["failed"]))
+        e["acknowledged"] = sorted(e["acknowledged"], key=lambda a: a["resource"])
+    return {
+        "format": 1,
+        "stack": result.stack,
+        "tool": {"name": "checkov", "version": _checkov_version(), "framework": "terraform_json"},
+        "summary": {"passed": result.passed, "failed": len(result.failed),
+                    "acknowledged": len(result.acknowledged), "ok": result.ok},
+        "problems": sorted(result.problems),
+        "checks": dict(sorted(checks.items())),
+    }
 
 
 def to_sarif(results: list[StackScan], outdir: str | os.PathLike[str] = "cdktf.out") -> dict[str, Any]:

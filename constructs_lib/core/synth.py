@@ -5,7 +5,8 @@ Two entry points:
 * :func:`synth_app` — for any engine ``App`` (the repository's ``python -m stacks``, or a user's own
   cdktf app that mixes these constructs with other resources): applies tags, validates every block
   of every stack against the bundled schemas (nothing is written when a block is invalid), runs the
-  engine's synth, and writes ``acknowledgements.json`` beside each stack.
+  engine's synth, and writes ``acknowledgements.json`` and ``provenance.json`` (:mod:`.provenance`)
+  beside each stack.
 * :func:`synthesize_specs` — builds one stack per spec (with the platform layer's ``build_stack``)
   and synthesizes into a temporary directory that replaces ``outdir`` only on success: a failed
   synth leaves earlier output untouched. :func:`constructs_lib.platform.synthesize` reads spec files
@@ -27,6 +28,7 @@ from typing import Any
 from . import engine
 from .errors import SchemaValidationError
 from . import azapi_schema, google_rest
+from .provenance import PROVENANCE_FILE, provenance
 from .schema import schemas_for, validate_stack
 from .tags import gcp_labels
 
@@ -183,7 +185,13 @@ def _dump(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True) + "\n"
 
 
-def synth_app(app: Any, *, progress: Progress | None = None, validate_first: bool = True) -> list[StackResult]:
+def synth_app(
+    app: Any,
+    *,
+    progress: Progress | None = None,
+    validate_first: bool = True,
+    specs: Mapping[str, Any] | None = None,
+) -> list[StackResult]:
     """Finalize and synthesize ``app`` into its ``outdir``.
 
     Tags are merged into every taggable resource, every block of every stack is validated against
@@ -191,6 +199,8 @@ def synth_app(app: Any, *, progress: Progress | None = None, validate_first: boo
     With ``validate_first`` (the default) stacks are validated before anything is written, so an
     invalid block raises :class:`SchemaValidationError` and leaves the output folder as it was.
     ``synthesize`` turns it off because it writes into a temporary folder that it discards on error.
+    ``specs`` (stack name -> the spec it was built from) fills the spec part of each stack's
+    ``provenance.json``; a stack without one gets a provenance without spec.
     """
     say = progress or (lambda _msg: None)
     stacks = _stacks(app)
@@ -227,6 +237,7 @@ def synth_app(app: Any, *, progress: Progress | None = None, validate_first: boo
         (files[name].parent / ACK_FILE).write_text(
             _dump({"format": 1, "stack": name, "acknowledgements": stack_acks})
         )
+        (files[name].parent / PROVENANCE_FILE).write_text(_dump(provenance(doc, name, (specs or {}).get(name))))
         res = doc.get("resource", {})
         results.append(
             StackResult(
@@ -267,7 +278,7 @@ def synthesize_specs(
         for spec in specs:
             say(f"building {spec.name} ({spec.cloud})")
             build(app, spec)
-        stacks = synth_app(app, progress=say, validate_first=False)
+        stacks = synth_app(app, progress=say, validate_first=False, specs={s.name: s for s in specs})
         if hcl:
             say("rendering HCL")
             _to_hcl(tmp)
