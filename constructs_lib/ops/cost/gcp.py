@@ -1,0 +1,140 @@
+"""Quantities of the priced Google Cloud resource types the library emits."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .profiles import HOURS_PER_MONTH
+from .quantities import Line, Stack, extractor, one_per_month, pool_line, tier_shares
+
+__all__: list[str] = []
+
+
+@extractor("google_vertex_ai_deployment_resource_pool")
+def _pool(stack: Stack, name: str, body: dict[str, Any]) -> list[Line]:
+    res = body.get("dedicated_resources", {})
+    spec = res.get("machine_spec", {})
+    machine = spec.get("machine_type", "?")
+    lo, hi = float(res.get("min_replica_count", 1)), float(res.get("max_replica_count", res.get("min_replica_count", 1)))
+    load = stack.param("endpoint_load", "google_vertex_ai_deployment_resource_pool", name, body)
+    region = stack.region("google_vertex_ai_deployment_resource_pool", body)
+    h = HOURS_PER_MONTH
+    tag = f"endpoint:{name}:{lo:g}:{hi:g}"
+    lines = [Line(f"Prediction nodes ({machine})", f"gcp.vertex.prediction.{machine}", "node-hours", region,
+                  lo * h, (lo + load * (hi - lo)) * h, hi * h,
+                  note=f"min {lo:g} / max {hi:g} replicas; Vertex AI prediction does not scale to zero", tag=tag)]
+    if spec.get("accelerator_type"):
+        n = float(spec.get("accelerator_count", 1))
+        acc = spec["accelerator_type"]
+        lines.append(Line(f"Prediction accelerators ({acc})", f"gcp.vertex.prediction.{acc.lower()}", "GPU-hours",
+                          region, n * lo * h, n * (lo + load * (hi - lo)) * h, n * hi * h, tag=tag))
+    return lines
+
+
+@extractor("google_container_node_pool")
+def _node_pool(stack: Stack, name: str, body: dict[str, Any]) -> list[Line]:
+    cfg = body.get("node_config", {})
+    labels = cfg.get("labels", {})
+    pool = labels.get("mlops.dev/pool") or re.sub(r"-ondemand$", "", str(body.get("name", name)))
+    capacity = "spot" if (cfg.get("spot") or cfg.get("preemptible")) else "on-demand"
+    partners = {"spot" if (b.get("node_config", {}).get("spot") or b.get("node_config", {}).get("preemptible"))
+                else "on-demand" for _, b in stack.of_type("google_container_node_pool")
+                if (b.get("node_config", {}).get("labels", {}).get("mlops.dev/pool")
+                    or re.sub(r"-ondemand$", "", str(b.get("name", "")))) == pool}
+    auto = body.get("autoscaling", {})
+    lo = float(auto.get("total_min_node_count", auto.get("min_node_count", 0)))
+    hi = float(auto.get("total_max_node_count", auto.get("max_node_count", 0)))
+    machine = cfg.get("machine_type", "?")
+    region = stack.region("google_container_node_pool", body)
+    node = pool_line(stack, "google_container_node_pool", name, body, name=f"Node usage ({machine}, {capacity})",
+                     key=f"gcp.gce.{machine}", region=region, min_nodes=lo, max_nodes=hi, capacity=capacity,
+                     pool=pool, partners=partners)
+    lines = [node]
+    for acc in cfg.get("guest_accelerator", []):
+        n = float(acc.get("count", 1))
+        lines.append(Line(f"GPU ({acc.get('type', '?')} x {n:g})", f"gcp.gpu.{acc.get('type', '?')}", "GPU-hours", region,
+                          node.fixed * n, node.estimate * n, node.ceiling * n,
+                          note="G2 machine prices may already include the L4 GPU: check before adding a row",
+                          tag=f"gpu-{capacity}:{pool}"))
+    size = float(cfg.get("disk_size_gb", 0))
+    if size:
+        scale = size / HOURS_PER_MONTH
+        lines.append(Line(f"Boot disk ({cfg.get('disk_type', 'pd-standard')}, {size:g} GB per node)",
+                          f"gcp.pd.{cfg.get('disk_type', 'pd-standard')}", "GB-month", region,
+                          node.fixed * scale, node.estimate * scale, node.ceiling * scale, tag=f"disk-{capacity}:{pool}"))
+    return lines
+
+
+@extractor("google_container_cluster")
+def _cluster(stack: Stack, name: str, body: dict[str, Any]) -> list[Line]:
+    h = HOURS_PER_MONTH
+    return [Line("Cluster management fee", "gcp.gke.cluster_fee", "hours", stack.region("google_container_cluster", body),
+                 h, h, h, note="the default node pool is removed after creation" if body.get("remove_default_node_pool") else "")]
+
+
+@extractor("google_composer_environment")
+def _composer(stack: Stack, name: str, body: dict[str, Any]) -> list[Line]:
+    size = str(body.get("config", {}).get("environment_size", "ENVIRONMENT_SIZE_SMALL")).replace("ENVIRONMENT_SIZE_", "").lower()
+    image = str(body.get("config", {}).get("software_config", {}).get("image_version", ""))
+    gen = "composer3" if image.startswith("composer-3") else "composer2"
+    h = HOURS_PER_MONTH
+    return [Line(f"Environment ({size})", f"gcp.{gen}.environment.{size}", "environment-hours",
+                 stack.region("google_composer_environment", body), h, h, h,
+                 note="billed in DCU-hours (gcp.composer3.dcu); the DCUs of an environment size are not in the catalogue",
+                 tag="airflow")]
+
+
+def _location(body: dict[str, Any]) -> str:
+    loc = str(body.get("location", "US")).upper()
+    places = (body.get("custom_placement_config") or {}).get("data_locations")
+    return f"{loc}({'+'.join(sorted(p.upper() for p in places))})" if places else loc
+
+
+@extractor("google_storage_bucket")
+def _bucket(stack: Stack, name: str, body: dict[str, Any]) -> list[Line]:
+    path = stack.path(body)
+    log = "LogBucket" in path or str(body.get("name", "")).endswith("-logs")
+    gb = stack.param("log_storage_gb" if log else "storage_gb", "google_storage_bucket", name, body)
+    age = stack.param("data_age_days", "google_storage_bucket", name, body)
+    transitions: list[tuple[float, str]] = []
+    for rule in body.get("lifecycle_rule", []):
+        action, cond = rule.get("action", {}), rule.get("condition", {})
+        if action.get("type") == "SetStorageClass" and "age" in cond:
+            transitions.append((float(cond["age"]), action["storage_class"]))
+        elif action.get("type") == "Delete" and "age" in cond and not cond.get("with_state"):
+            age = min(age, float(cond["age"]))
+    loc = _location(body)
+    lines = []
+    for cls, share in tier_shares(transitions, age, str(body.get("storage_class", "STANDARD"))):
+        qty = gb * share
+        lines.append(Line(f"Storage ({cls}, {loc})", f"gcp.gcs.{cls.lower()}.{loc}", "GiB-month", loc, 0, qty, qty,
+                          note=f"{share:.0%} of {gb:g} GiB (data up to {age:g} days old)",
+                          tag=f"storage:{'log' if log else 'data'}:primary"))
+    if "(" in loc:
+        moved = stack.param("replicated_gb", "google_storage_bucket", name, body)
+        lines.append(Line("Dual-region replication", "gcp.gcs.dual_region_replication", "GiB", loc, 0, moved, moved,
+                          tag="replication"))
+        if body.get("rpo") == "ASYNC_TURBO":
+            lines.append(Line("Turbo replication", "gcp.gcs.turbo_replication", "GiB", loc, 0, moved, moved,
+                              tag="replication"))
+    return lines
+
+
+@extractor("google_kms_crypto_key")
+def _key(stack: Stack, name: str, body: dict[str, Any]) -> list[Line]:
+    seconds = re.fullmatch(r"(\d+)s", str(body.get("rotation_period", "")))
+    months = stack.param("key_age_months", "google_kms_crypto_key", name, body)
+    versions = 1.0
+    note = "no rotation"
+    if seconds:
+        every_days = int(seconds.group(1)) / 86400
+        versions = 1 + int(months * (HOURS_PER_MONTH / 24) // every_days)
+        note = f"rotated every {every_days:g} days: {versions:g} versions after {months:g} months (none destroyed)"
+    level = "hsm" if (body.get("version_template") or {}).get("protection_level") == "HSM" else "software"
+    key = "gcp.kms.key_version" if level == "software" else "gcp.kms.hsm_key_version"
+    return [Line(f"Key versions ({level})", key, "key versions", stack.region("google_kms_crypto_key", body),
+                 versions, versions, versions, note=note)]
+
+
+extractor("google_dns_managed_zone")(one_per_month("google_dns_managed_zone", "gcp.dns.zone", "Managed zone", "zones", "global"))
