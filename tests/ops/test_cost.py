@@ -1,0 +1,283 @@
+"""`cdktf-mlops cost`: hand-computed fixtures, invariants, the catalogue, classes of every emitted type,
+the --prices override and the CLI on every example of every cloud."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from constructs_lib.cli import app
+from constructs_lib.ops.cost import (
+    CLASSES, PROFILES, PriceError, UsageError, analyse, analyse_dir, cost_markdown, load_catalogue, load_usage,
+    resource_class, to_json,
+)
+from constructs_lib.ops.cost.azure import AZAPI_CLASSES, azapi_type
+from constructs_lib.ops.cost.quantities import EXTRACTORS, runs_per_month, tier_shares
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUE = ROOT / "constructs_lib" / "ops" / "cost" / "prices.csv"
+
+
+# ---------------------------------------------------------------- fixtures: hand-written stacks
+
+def _endpoint_stack(region: str = "us-east-1", *, lo: int = 2, hi: int = 6, budget: str | None = None) -> dict:
+    doc: dict = {
+        "provider": {"aws": [{"region": region}]},
+        "resource": {
+            "aws_sagemaker_endpoint_configuration": {"cfg": {
+                "//": {"metadata": {"path": "s/endpoint-churn/Config"}},
+                "production_variants": [{"initial_instance_count": lo, "instance_type": "ml.m5.large", "variant_name": "AllTraffic"}]}},
+            "aws_sagemaker_endpoint": {"ep": {
+                "//": {"metadata": {"path": "s/endpoint-churn/Resource"}},
+                "endpoint_config_name": "${aws_sagemaker_endpoint_configuration.cfg.name}", "name": "churn"}},
+            "aws_appautoscaling_target": {"tgt": {
+                "//": {"metadata": {"path": "s/endpoint-churn/Target"}},
+                "min_capacity": lo, "max_capacity": hi,
+                "resource_id": "endpoint/${aws_sagemaker_endpoint.ep.name}/variant/AllTraffic"}},
+        },
+    }
+    if budget:
+        doc["resource"]["aws_budgets_budget"] = {"b": {"limit_amount": budget, "limit_unit": "USD", "time_unit": "MONTHLY"}}
+    return doc
+
+
+def _write(tmp: Path, stacks: dict[str, dict]) -> Path:
+    for name, doc in stacks.items():
+        d = tmp / "stacks" / name
+        d.mkdir(parents=True)
+        (d / "cdk.tf.json").write_text(json.dumps(doc))
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def examples_out(example_stacks: dict[str, dict], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every example's stacks (synthesized once per session by tests/conftest.py) as output folders."""
+    outs: dict[str, Path] = {}
+    for key, doc in example_stacks.items():
+        example, stack = key.split("/", 1)
+        out = outs.setdefault(example, tmp_path_factory.mktemp(f"cost-{example}"))
+        d = out / "stacks" / stack
+        d.mkdir(parents=True)
+        (d / "cdk.tf.json").write_text(json.dumps(doc))
+    return outs
+
+
+# ---------------------------------------------------------------- hand-computed figures
+
+def test_two_ml_m5_large_in_us_east_1_for_a_month(tmp_path: Path) -> None:
+    """2 x 0.115 USD/h x 730 h = 167.90 fixed; at max 6 instances the ceiling is 6 x 0.115 x 730 = 503.70."""
+    out = _write(tmp_path, {"s": _endpoint_stack()})
+    (stack,), _ = analyse(out, profile="typical")
+    ep = next(r for r in stack.resources if r.tf_type == "aws_sagemaker_endpoint")
+    assert ep.total("fixed") == pytest.approx(167.90)
+    assert ep.total("monthly") == pytest.approx(167.90)
+    assert ep.total("ceiling") == pytest.approx(503.70)
+    (peak,), _ = analyse(out, profile="peak")
+    assert peak.total("monthly") == pytest.approx(503.70)
+    (c,) = ep.components
+    assert c.price is not None and c.price.price == 0.115 and c.price.source and c.price.date_read
+    advice = {a.title.split(" of ")[0]: a for a in stack.advice}
+    assert advice["Lower min instances"].saving == pytest.approx(83.95)
+    assert advice["Lower min instances"].change == "serving.endpoints[churn].min_instances: 1"
+
+
+def test_an_unknown_region_is_unpriced_with_its_quantity_never_zero(tmp_path: Path) -> None:
+    out = _write(tmp_path, {"s": _endpoint_stack("ap-south-2")})
+    (stack,), usage = analyse(out)
+    ep = next(r for r in stack.resources if r.tf_type == "aws_sagemaker_endpoint")
+    (c,) = ep.unpriced
+    assert c.line.fixed == 1460 and c.monthly is None
+    assert "no ap-south-2 price" in c.unpriced_reason and "us-east-1" in c.unpriced_reason
+    assert not stack.complete
+    comp = json.loads(to_json([stack], usage))["projects"][0]["breakdown"]["resources"][0]["costComponents"][0]
+    assert comp["monthlyCost"] is None and comp["price"] is None and comp["monthlyQuantity"] == 1460
+    assert "Lower bound" in cost_markdown(out / "stacks" / "s")
+
+
+def test_storage_follows_the_lifecycle_rules(tmp_path: Path) -> None:
+    """1000 GB aged evenly over 365 days with transitions at 30 and 180 days, priced per class."""
+    doc = {"provider": {"aws": [{"region": "us-east-1"}]}, "resource": {
+        "aws_s3_bucket": {"data": {"//": {"metadata": {"path": "s/data/Resource"}}, "bucket": "d"}},
+        "aws_s3_bucket_lifecycle_configuration": {"lc": {"bucket": "${aws_s3_bucket.data.id}", "rule": [
+            {"status": "Enabled", "filter": {"prefix": ""},
+             "transition": [{"days": 30, "storage_class": "STANDARD_IA"}, {"days": 180, "storage_class": "GLACIER_IR"}]}]}}}}
+    out = _write(tmp_path, {"s": doc})
+    usage_file = tmp_path / "usage.yaml"
+    usage_file.write_text("profile: typical\ndefaults: {storage_gb: 1000, data_age_days: 365}\n")
+    (stack,), _ = analyse(out, usage_file=usage_file)
+    bucket = next(r for r in stack.resources if r.tf_type == "aws_s3_bucket")
+    expected = 1000 * (30 / 365 * 0.023 + 150 / 365 * 0.0125 + 185 / 365 * 0.004)
+    assert bucket.total("monthly") == pytest.approx(expected)
+    assert tier_shares([], 365, "STANDARD") == [("STANDARD", 1.0)]
+
+
+def test_budget_exceeded_by_the_fixed_cost_alone(tmp_path: Path) -> None:
+    out = _write(tmp_path, {"s": _endpoint_stack(budget="100.00")})
+    (stack,), usage = analyse(out)
+    assert stack.budget is not None and stack.budget.amount == 100
+    budget = json.loads(to_json([stack], usage))["projects"][0]["budget"]
+    assert budget["fixedExceeds"] and budget["estimateExceeds"]
+    assert "fixed cost alone exceeds the budget" in cost_markdown(out / "stacks" / "s")
+
+
+def test_cron_runs_per_month() -> None:
+    assert runs_per_month("cron(0 * ? * * *)") == pytest.approx(730)
+    assert runs_per_month("cron(0 3 ? * MON *)") == pytest.approx(730 / 24 / 7)
+    assert runs_per_month("rate(1 day)") == pytest.approx(730 / 24)
+
+
+# ---------------------------------------------------------------- the --prices override and usage files
+
+def test_prices_file_overrides_and_adds_rows(tmp_path: Path) -> None:
+    out = _write(tmp_path, {"a": _endpoint_stack(), "b": _endpoint_stack("ap-south-2")})
+    prices = tmp_path / "negotiated.csv"
+    prices.write_text(
+        "key,region,price,unit,currency,source,date_read,how_obtained\n"
+        "aws.sagemaker.hosting.ml.m5.large,us-east-1,0.1,hour,USD,EDP contract 2026,2026-12-01,our contract\n"
+        "aws.sagemaker.hosting.ml.m5.large,ap-south-2,0.12,hour,USD,AWS console,2026-12-01,read by hand\n")
+    (a, b), _ = analyse(out, prices_file=prices)
+    assert a.total("fixed") == pytest.approx(2 * 0.1 * 730)
+    assert b.total("fixed") == pytest.approx(2 * 0.12 * 730) and b.complete
+    ep = next(r for r in a.resources if r.tf_type == "aws_sagemaker_endpoint")
+    assert ep.components[0].price.origin == "override:negotiated.csv"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("key,region,price,unit,currency,source,date_read,how_obtained\nx,us-east-1,1,hour,USD,,2026-12-01,guess\n")
+    with pytest.raises(PriceError, match="missing source"):
+        load_catalogue(bad)
+
+
+def test_usage_file_overrides_by_construct_path_and_rejects_nonsense(tmp_path: Path) -> None:
+    out = _write(tmp_path, {"s": _endpoint_stack()})
+    usage = tmp_path / "usage.yaml"
+    usage.write_text("profile: idle\nresources:\n  s/endpoint-churn: {endpoint_load: 0.5}\n")
+    (stack,), used = analyse(out, usage_file=usage)
+    assert stack.total("monthly") == pytest.approx(4 * 0.115 * 730)
+    assert used.profile == "idle" and any("s/endpoint-churn" in x for x in used.overridden())
+    usage.write_text("defaults: {gpu_hours: 3}\n")
+    with pytest.raises(UsageError, match="unknown parameter"):
+        load_usage("typical", usage)
+    with pytest.raises(UsageError, match="idle, typical, peak"):
+        load_usage("busy")
+
+
+# ---------------------------------------------------------------- the catalogue
+
+def test_catalogue_rows_have_source_date_unit_currency() -> None:
+    rows = list(csv.DictReader(CATALOGUE.open(encoding="utf-8")))
+    assert rows
+    seen = set()
+    for row in rows:
+        where = f"{row['key']} ({row['region']})"
+        assert (row["key"], row["region"]) not in seen, f"duplicate row {where}"
+        seen.add((row["key"], row["region"]))
+        for col in ("source", "unit", "currency", "how_obtained", "region"):
+            assert row[col].strip(), f"{where}: empty {col}"
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["date_read"]), f"{where}: date_read {row['date_read']!r}"
+        assert float(row["price"]) > 0, f"{where}: a price of 0 is not a price"
+        assert row["currency"] == "USD"
+    assert len(load_catalogue().rows) == len(rows)
+
+
+def test_catalogue_figures_match_the_shared_pricing_facts() -> None:
+    """Every catalogue figure appears in ../shared/pricing-facts.md (the figures found with their sources)."""
+    facts_path = ROOT.parent / "shared" / "pricing-facts.md"
+    if not facts_path.exists():
+        pytest.skip("../shared/pricing-facts.md not found (shared test data)")
+    facts = facts_path.read_text(encoding="utf-8")
+    for row in csv.DictReader(CATALOGUE.open(encoding="utf-8")):
+        price = float(row["price"])
+        variants = {f"{price:g}", f"{price:.2f}", f"{price:.3f}", f"{price:.4f}", f"{price * 100:g}%"}
+        assert any(v in facts for v in variants), f"{row['key']}: {price} is not in pricing-facts.md"
+
+
+# ---------------------------------------------------------------- every example on every cloud
+
+def test_every_emitted_type_has_a_class(example_stacks: dict[str, dict]) -> None:
+    missing: dict[str, set[str]] = {}
+    for key, doc in example_stacks.items():
+        for tf_type, items in doc.get("resource", {}).items():
+            for body in items.values():
+                if resource_class(tf_type, body) is None:
+                    what = f"azapi_resource {azapi_type(body)}" if tf_type == "azapi_resource" else tf_type
+                    missing.setdefault(what, set()).add(key)
+    assert not missing, f"types without a cost class (add them to cost/classes.py): {missing}"
+    priced = {t for t, (cls, _) in CLASSES.items() if cls == "priced"}
+    assert priced == set(EXTRACTORS), "every priced type has an extractor, and only those"
+    assert all(cls in ("priced", "free", "unpriced") and reason for cls, reason in [*CLASSES.values(), *AZAPI_CLASSES.values()])
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_invariants_on_every_example(examples_out: dict[str, Path], profile: str) -> None:
+    """fixed <= estimate <= ceiling per component, resource and stack; every example on all clouds."""
+    clouds = set()
+    for out in examples_out.values():
+        stacks, _ = analyse(out, profile=profile)
+        for s in stacks:
+            clouds.add(s.cloud)
+            assert not [r.address for r in s.resources if r.cls == "unclassified"]
+            for r in s.resources:
+                for c in r.components:
+                    assert 0 <= c.line.fixed <= c.line.estimate <= c.line.ceiling, (r.address, c.line)
+                assert r.total("fixed") <= r.total("monthly") + 1e-9 <= r.total("ceiling") + 2e-9, r.address
+            assert s.total("fixed") <= s.total("monthly") + 1e-6 <= s.total("ceiling") + 2e-6, s.name
+    assert clouds == {"aws", "azure", "gcp"}
+
+
+def test_cli_on_every_example_in_every_format(examples_out: dict[str, Path]) -> None:
+    runner = CliRunner()
+    for example, out in sorted(examples_out.items()):
+        n = len(list(out.glob("stacks/*/cdk.tf.json")))
+        start = time.perf_counter()
+        table = runner.invoke(app, ["cost", "--out", str(out)])
+        assert table.exit_code == 0, table.output
+        assert time.perf_counter() - start < n * 1.0, f"{example}: slower than 1 s per stack"
+        doc = json.loads(runner.invoke(app, ["cost", "--out", str(out), "--format", "json", "--profile", "peak"]).stdout)
+        assert len(doc["projects"]) == n and doc["profile"] == "peak"
+        for project in doc["projects"]:
+            for res in project["breakdown"]["resources"]:
+                assert {"name", "monthlyCost", "costComponents"} <= set(res)
+                for comp in res["costComponents"]:
+                    assert {"name", "unit", "monthlyQuantity", "price", "monthlyCost", "priceSource"} <= set(comp)
+                    assert (comp["price"] is None) == (comp["priceSource"] is None) == (comp["monthlyCost"] is None)
+        md = runner.invoke(app, ["cost", "--out", str(out), "--format", "markdown"])
+        assert md.exit_code == 0 and md.stdout.startswith("## Cost estimate")
+        assert runner.invoke(app, ["cost", "--out", str(out), "--format", "json"]).stdout == \
+            runner.invoke(app, ["cost", "--out", str(out), "--format", "json"]).stdout
+
+
+def test_reference_prices_the_big_lines(examples_out: dict[str, Path]) -> None:
+    """The reference AWS stack: MWAA, the us-east-1 endpoint (2 x ml.m5.large) and 17 interface endpoints."""
+    stacks, _ = analyse(examples_out["reference"])
+    aws = next(s for s in stacks if s.cloud == "aws")
+    lines = {(r.tf_type, c.line.region, c.line.name): c for r in aws.resources for c in r.components if c.price is not None}
+    assert lines[("aws_sagemaker_endpoint", "us-east-1", "Instance usage (ml.m5.large)")].fixed == pytest.approx(167.90)
+    assert lines[("aws_mwaa_environment", "us-east-1", "Environment (mw1.small)")].fixed == pytest.approx(0.49 * 730)
+    interface = [c for (t, _, n), c in lines.items() if t == "aws_vpc_endpoint" and n.startswith("Interface")]
+    assert interface and all(c.fixed == pytest.approx(2 * 0.01 * 730) for c in interface)
+    assert any(a.title == "Idle Airflow environment" and a.saving == pytest.approx(357.70) for a in aws.advice)
+    west = [c for r in aws.resources for c in r.components if c.line.region == "us-west-2" and c.line.key.startswith("aws.sagemaker.hosting")]
+    assert west and all(c.price is None for c in west), "us-west-2 must stay unpriced without a us-west-2 row"
+
+
+def test_cli_errors_are_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    empty = runner.invoke(app, ["cost", "--out", str(tmp_path)])
+    assert empty.exit_code == 1 and "no synthesized stacks" in empty.output and "Traceback" not in empty.output
+    _write(tmp_path, {"s": _endpoint_stack()})
+    bad = runner.invoke(app, ["cost", "--out", str(tmp_path), "--profile", "busy"])
+    assert bad.exit_code == 1 and "use one of idle, typical, peak" in bad.output
+    fmt = runner.invoke(app, ["cost", "--out", str(tmp_path), "--format", "xml"])
+    assert fmt.exit_code == 1 and "table, json or markdown" in fmt.output
+
+
+def test_cost_markdown_of_one_stack_dir(examples_out: dict[str, Path]) -> None:
+    for d in sorted(examples_out["reference"].glob("stacks/*")):
+        text = cost_markdown(d)
+        assert text.startswith(f"## Cost of {d.name}") and "Assumptions" in text
+        assert analyse_dir(d, load_usage(), load_catalogue()).name == d.name
