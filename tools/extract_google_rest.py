@@ -14,7 +14,8 @@ so the bundle stays small. Output: ``constructs_lib/core/schemas/google-rest.jso
     {"format": 1, "api": "aiplatform", "version": "v1", "revision": "20261106",
      "generated_from": "google-api-python-client 2.202.0",
      "methods": {"aiplatform.projects.locations.pipelineJobs.create":
-                 {"path": "v1/{+parent}/pipelineJobs", "http": "POST", "body": "GoogleCloudAiplatformV1PipelineJob"}},
+                 {"path": "v1/projects/{projectsId}/locations/{locationsId}/pipelineJobs", "http": "POST",
+                  "body": "GoogleCloudAiplatformV1PipelineJob", "query": ["pipelineJobId", ...]}, ...},
      "schemas": {NAME: {PROP: FIELD}}}
     FIELD = {"t": "string"|"boolean"|"integer"|"number"|"object"|"array"|"any",
              "ref": NAME, "items": FIELD, "values": FIELD, "enum": [...],
@@ -44,8 +45,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 OUT = REPO_ROOT / "constructs_lib" / "core" / "schemas" / "google-rest.json.gz"
 DOCUMENT = "googleapiclient/discovery_cache/documents/aiplatform.v1.json"
 
-#: Methods whose request bodies the library sends (the GCP pipeline launcher's pipelineJobs call).
-BODIES = ("aiplatform.projects.locations.pipelineJobs.create",)
+#: Methods whose request bodies the library sends: the GCP pipeline launcher's pipelineJobs call and
+#: the tracking metadata-store workflow's metadataStores call.
+BODIES = (
+    "aiplatform.projects.locations.pipelineJobs.create",
+    "aiplatform.projects.locations.metadataStores.create",
+)
 
 
 def _methods(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -94,7 +99,13 @@ def extract(doc: dict[str, Any], generated_from: str) -> dict[str, Any]:
     for mid in BODIES:
         m = methods[mid]
         body = m["request"]["$ref"]
-        out_methods[mid] = {"path": m["flatPath"] if "flatPath" in m else m["path"], "http": m["httpMethod"], "body": body}
+        query = sorted(k for k, p in m.get("parameters", {}).items() if p.get("location") == "query")
+        out_methods[mid] = {
+            "path": m["flatPath"] if "flatPath" in m else m["path"],
+            "http": m["httpMethod"],
+            "body": body,
+            "query": query,
+        }
         todo.append(body)
     schemas: dict[str, Any] = {}
     while todo:

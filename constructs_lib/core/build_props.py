@@ -299,6 +299,17 @@ class TrackingSettings(Model):
             "read; the value is filled out of band and never enters Terraform state. Defaults to none."
         ),
     )
+    mlflow: bool = Field(
+        default=False,
+        description=(
+            "Make `tracking_uri` an MLflow tracking server on every cloud. Defaults to False: the "
+            "cloud's own tracker, which on AWS (SageMaker managed MLflow) and Azure (the Azure ML "
+            "workspace's MLflow endpoint) already is MLflow, so there True changes nothing, and on "
+            "GCP is a Vertex AI TensorBoard. True on GCP adds an open-source MLflow server (Cloud "
+            "Run, private Cloud SQL PostgreSQL, artifacts in the artifacts store) next to the "
+            "TensorBoard, and `tracking_uri` is its URL."
+        ),
+    )
 
 
 class TrackingProps(TrackingSettings, _Common):

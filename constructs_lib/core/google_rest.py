@@ -1,15 +1,17 @@
 """Google REST request bodies checked at synth against Google's published discovery document.
 
-A Workflows launcher that calls the Vertex AI ``pipelineJobs.create`` method is plain JSON inside
+A Workflows workflow that calls a Vertex AI method (the pipeline launcher's ``pipelineJobs.create``,
+the tracking metadata-store workflow's ``metadataStores.create``) is plain JSON inside
 ``google_workflows_workflow.source_contents``: neither the provider schema nor ``terraform plan``
-looks at it, so a misspelled field would only fail when the first pipeline run starts. At synth,
+looks at it, so a misspelled field would only fail when the workflow first runs. At synth,
 :func:`validate_stack` parses the ``source_contents`` of every ``google_workflows_workflow`` of a
 stack (ours and a user's; JSON or YAML syntax), finds each ``http.post`` step whose URL is a
-``.../v1/projects/*/locations/*/pipelineJobs`` endpoint of ``aiplatform.googleapis.com``, and
-checks its ``body`` against the ``PipelineJob`` schema of the bundled extract of the Vertex AI
+``.../v1/projects/*/locations/*/pipelineJobs`` or ``.../metadataStores`` endpoint of
+``aiplatform.googleapis.com`` (:data:`CHECKED_CALLS`), and checks its query parameters against the
+method's and its ``body`` against the request schema of the bundled extract of the Vertex AI
 discovery document (``schemas/google-rest.json.gz``, made by ``tools/extract_google_rest.py``):
-unknown field (with "did you mean"), output-only field set, wrong JSON type, enum value, missing
-field that the definition marks "Required.".
+unknown field or query parameter (with "did you mean"), output-only field set, wrong JSON type,
+enum value, missing field that the definition marks "Required.".
 
 Values that are Workflows expressions (``${...}``, written ``$${...}`` for Terraform) or Terraform
 references are only known at run time: their types are not checked, the field names around them
@@ -29,13 +31,26 @@ from typing import Any
 
 import yaml
 
-__all__ = ["PIPELINE_JOBS_CREATE", "check_body", "load", "validate_stack"]
+__all__ = [
+    "CHECKED_CALLS",
+    "METADATA_STORES_CREATE",
+    "PIPELINE_JOBS_CREATE",
+    "check_body",
+    "check_query",
+    "load",
+    "validate_stack",
+]
 
 #: The discovery method id of the call the pipeline launcher makes.
 PIPELINE_JOBS_CREATE = "aiplatform.projects.locations.pipelineJobs.create"
+#: The discovery method id of the call the tracking metadata-store workflow makes.
+METADATA_STORES_CREATE = "aiplatform.projects.locations.metadataStores.create"
 
-_URL = re.compile(
-    r"^https://[^/]*aiplatform\.googleapis\.com/v1/projects/[^/]+/locations/[^/]+/pipelineJobs(\?.*)?$"
+_PARENT = r"^https://[^/]*aiplatform\.googleapis\.com/v1/projects/[^/]+/locations/[^/]+/"
+#: ``http.post`` URL pattern -> the discovery method whose body and query parameters are checked.
+CHECKED_CALLS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(_PARENT + r"pipelineJobs(\?(?P<query>.*))?$"), PIPELINE_JOBS_CREATE),
+    (re.compile(_PARENT + r"metadataStores(\?(?P<query>.*))?$"), METADATA_STORES_CREATE),
 )
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -125,6 +140,21 @@ def check_body(method: str, body: Any, *, trail: str = "body") -> list[str]:
     return list(_check_object(body, schema, trail, label))
 
 
+def check_query(method: str, query: str, *, trail: str = "url") -> list[str]:
+    """Problems of the query string ``query`` (``a=1&b=2``) of a call to discovery method ``method``."""
+    data = load()
+    known = data["methods"][method].get("query", [])
+    problems = []
+    for part in filter(None, query.split("&")):
+        name = part.split("=", 1)[0]
+        if name not in known:
+            problems.append(
+                f"{trail}: unknown query parameter {name!r} of {method} ({data['api']} {data['version']} "
+                f"discovery revision {data['revision']}){_suggest(name, known)}"
+            )
+    return problems
+
+
 def _steps(node: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Every ``call`` step anywhere in a Workflows definition, with its step name."""
     if isinstance(node, Mapping):
@@ -138,7 +168,7 @@ def _steps(node: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
 
 
 def validate_stack(doc: Mapping[str, Any], *, stack: str = "") -> list[str]:
-    """Problems of the Vertex AI ``pipelineJobs`` calls in every Workflows workflow of ``doc``."""
+    """Problems of the Vertex AI calls (:data:`CHECKED_CALLS`) in every Workflows workflow of ``doc``."""
     problems: list[str] = []
     prefix = f"{stack}: " if stack else ""
     for name, body in sorted(doc.get("resource", {}).get("google_workflows_workflow", {}).items()):
@@ -158,8 +188,13 @@ def validate_stack(doc: Mapping[str, Any], *, stack: str = "") -> list[str]:
             if call["call"] != "http.post" or not isinstance(args, Mapping):
                 continue
             url = args.get("url")
-            if not isinstance(url, str) or not _URL.match(url):
+            if not isinstance(url, str):
                 continue
-            for p in check_body(PIPELINE_JOBS_CREATE, args.get("body"), trail=f"step {step}: body"):
-                problems.append(f"{prefix}{where}: source_contents {p}")
+            for pattern, method in CHECKED_CALLS:
+                match = pattern.match(url)
+                if match is None:
+                    continue
+                found = check_query(method, match.group("query") or "", trail=f"step {step}: url")
+                found += check_body(method, args.get("body"), trail=f"step {step}: body")
+                problems.extend(f"{prefix}{where}: source_contents {p}" for p in found)
     return problems

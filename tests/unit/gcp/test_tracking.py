@@ -40,11 +40,14 @@ def test_tensorboard_is_encrypted(build) -> None:
     assert tb["region"] == "us-central1"
     assert t.secrets == {}
     assert built.resources("google_secret_manager_secret") == {}
-    (role,) = built.resources("google_project_iam_custom_role").values()
+    role = built.by_path("google_project_iam_custom_role", "gcp/Tracking/Role")
     assert role["permissions"] == list(TRACKING_PERMISSIONS)
     assert not any(p.endswith((".delete", ".setIamPolicy")) for p in role["permissions"])
-    (grant,) = built.resources("google_project_iam_member").values()
-    assert grant["member"] == SA and grant["role"] == "${" + built.address(t.role) + ".name}"
+    # the only project grant to SA is the tracking-user role (no MLflow invoker without mlflow)
+    (grant,) = [b for b in built.resources("google_project_iam_member").values() if b["member"] == SA]
+    assert grant["role"] == "${" + built.address(t.role) + ".name}"
+    assert built.resources("google_cloud_run_v2_service") == {}
+    assert t.mlflow is None and t.tracking_uri == t.tensorboard_id
 
 
 def test_saas_secrets_are_empty_and_scoped(build) -> None:
