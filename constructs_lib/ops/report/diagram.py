@@ -169,7 +169,7 @@ def diagram(model: StackModel) -> Diagram:
             nodes[nid] = (f"{kind}\n{short}{suffix}" if short != kind else f"{short}{suffix}", region, fill)
             if n == 0:
                 primary[comp] = nid
-            else:
+            elif kind == "store":
                 node_edges[(primary[comp], nid)] = "replicates"
     for key, value in sorted(model.outputs.items()):  # geo-replicas the cloud keeps (no block of their own)
         m = re.fullmatch(r"store_(.+)_recovery", key)

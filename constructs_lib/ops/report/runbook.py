@@ -124,7 +124,7 @@ def _azure(plan: DrPlan, doc: Doc) -> None:
     m = plan.model
     primary, secondary = _pair(m)
     rg_block = next(iter(m.of_type("azurerm_resource_group")), None)
-    rg = plan.cite(rg_block) if rg_block else "<RESOURCE_GROUP>"
+    rg = (m.name_of(rg_block) if rg_block else None) or "<RESOURCE_GROUP>"  # cited below, where a command uses it
     over: list[str] = []
     back: list[str] = []
     for profile in m.of_type("azurerm_traffic_manager_profile"):
@@ -145,6 +145,9 @@ def _azure(plan: DrPlan, doc: Doc) -> None:
             over.append(f"az ml online-endpoint show --resource-group {rg} --workspace-name {plan.cite(workspaces[region])} "
                         f"--name {plan.cite(block)} --query provisioning_state")
     for store, block in _stores(plan):
+        rec = m.output(f"store_{store}_recovery") or {}
+        if not rec.get("replica_region"):
+            continue  # no geo-replica: nothing to fail over to
         acct = plan.cite(block)
         over += [f"# store {store}: last sync to {secondary}; reads keep working from the secondary endpoint (RA-GZRS)",
                  f"az storage account show --resource-group {rg} --name {acct} --expand geoReplicationStats "
@@ -171,6 +174,8 @@ def _azure(plan: DrPlan, doc: Doc) -> None:
         if ws is not None:
             rollback.append(f"az ml online-deployment update --resource-group {rg} --workspace-name {plan.cite(ws)} "
                             f"--endpoint-name {plan.cite(block)} --name main --set model=<PREVIOUS_MODEL_ID>")
+    if rg_block is not None and any(f"--resource-group {rg} " in line for line in over + back + restore + rollback):
+        plan.cite(rg_block)
     _repairs(doc, restore, rollback)
 
 
@@ -203,6 +208,8 @@ def _gcp(plan: DrPlan, doc: Doc) -> None:
         back += ["# serving: put the synthesized weights back (the record is code)", "terraform apply",
                  f"gcloud dns record-sets describe {host} --project={project} --zone={z} --type={rec.body.get('type')}"]
     for store, block in _stores(plan):
+        if not (m.output(f"store_{store}_recovery") or {}).get("replica_region"):
+            continue
         name = plan.cite(block)
         over += [f"# store {store}: a dual-region bucket serves from {secondary} by itself",
                  f"gcloud storage buckets describe gs://{name} --format='value(location,rpo)'"]
