@@ -203,3 +203,17 @@ def test_longest_tracking_name_fits(build) -> None:
     assert len(svc["name"]) <= 49  # Cloud Run service names: at most 49 characters
     (wf,) = built.resources("google_workflows_workflow").values()
     assert len(wf["name"]) <= 64  # Workflows names: at most 64 characters
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure"])
+def test_mlflow_flag_means_the_same_on_aws_and_azure(cloud) -> None:
+    """`tracking.mlflow: true` is accepted where tracking already is MLflow and changes nothing."""
+    from constructs_lib.core.spec import load_spec
+    from constructs_lib.core.synth import stack_document
+    from constructs_lib.platform import build_stack
+
+    spec = load_spec(Path(__file__).resolve().parents[3] / "examples" / "reference" / f"{cloud}.yaml")
+    assert spec.tracking is not None and spec.tracking.mlflow is False  # the documented default
+    with_flag = spec.model_copy(update={"tracking": spec.tracking.model_copy(update={"mlflow": True})})
+    docs = [stack_document(build_stack(engine.App(), s)) for s in (spec, with_flag)]
+    assert docs[0] == docs[1]
