@@ -6,7 +6,11 @@ Job graph (one ``plan`` and one ``deploy`` job per stack, a matrix)::
 
 * ``scan`` synthesizes every stack and runs ``cdktf-mlops scan`` (checkov + least-privilege audit);
   the findings go to code scanning as SARIF and the result table with the acknowledged findings
-  to the job summary. It installs ``cdktf-mlops[scan]`` and holds no cloud identity.
+  to the job summary. It then appends the stacks' monthly cost (``cdktf-mlops cost``, typical
+  profile) to the job summary and uploads ``cdktf-mlops report`` (DR plan, governance, diagram,
+  provenance, cost; HTML + Markdown per stack) as the artifact ``report``, kept
+  :data:`ARTIFACT_RETENTION_DAYS` days, for the change review. It installs ``cdktf-mlops[scan]``
+  and Graphviz (apt, for the diagram) and holds no cloud identity.
 * ``plan`` synthesizes, runs ``terraform plan -out=tfplan`` for its stack, writes the plan's
   adds/changes/destroys to the job summary, and uploads the synthesized stack folder *with* the
   plan file (``.terraform`` left out, the lock file kept) as the artifact ``plan-<stack>``, kept
@@ -106,6 +110,21 @@ cat scan.txt
 } >> "$GITHUB_STEP_SUMMARY"
 exit "$status"
 """
+
+
+def _review_steps() -> list[dict[str, Any]]:
+    """Cost to the job summary; the report (with the scan's results in it) as an artifact."""
+    return [
+        {"name": "Cost (job summary)", "if": "always()",
+         "run": 'cdktf-mlops cost --out cdktf.out --format markdown >> "$GITHUB_STEP_SUMMARY"'},
+        {"name": "Graphviz (the report's diagram)", "if": "always()",
+         "run": "sudo apt-get update -q\nsudo apt-get install -y -q --no-install-recommends graphviz\n"},
+        {"name": "Report (DR plan, governance, diagram, provenance, cost)", "if": "always()",
+         "run": "cdktf-mlops report --out cdktf.out -o report"},
+        {"name": "Upload the report", "if": "always()", "uses": pinned("actions/upload-artifact"),
+         "with": {"name": "report", "path": "report/", "if-no-files-found": "error",
+                  "retention-days": ARTIFACT_RETENTION_DAYS}},
+    ]
 
 
 def pinned(action: str) -> str:
@@ -223,6 +242,7 @@ def github_workflow(specs: Sequence[PlatformSpec], spec_paths: Sequence[str], ve
                      "run": _SCAN_SCRIPT},
                     {"name": "Upload SARIF", "if": "always()", "uses": pinned("github/codeql-action/upload-sarif"),
                      "with": {"sarif_file": "checkov.sarif", "category": "cdktf-mlops"}},
+                    *_review_steps(),
                 ],
             },
             "plan": {

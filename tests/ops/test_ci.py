@@ -233,3 +233,17 @@ def test_readme_lists_the_pins() -> None:
     readme = (ROOT / "README.md").read_text()
     for action, (sha, tag) in ACTION_PINS.items():
         assert f"| {action} | {tag} | `{sha}` |" in readme, f"README's pin table: {action} {tag} {sha}"
+
+
+def test_scan_job_posts_the_cost_and_uploads_the_report(tmp_path: Path) -> None:
+    jobs = generate(tmp_path)["jobs"]
+    scan_runs = runs_of(jobs["scan"])
+    assert 'cdktf-mlops cost --out cdktf.out --format markdown >> "$GITHUB_STEP_SUMMARY"' in scan_runs
+    assert "cdktf-mlops report --out cdktf.out -o report" in scan_runs
+    assert "apt-get install" in scan_runs and "graphviz" in scan_runs
+    steps = steps_of(jobs["scan"])
+    names = [s.get("name", "") for s in steps]
+    assert names.index("Report (DR plan, governance, diagram, provenance, cost)") > names.index(
+        "Scan (checkov + least-privilege audit)"), "the report shows the scan's results: it runs after the scan"
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["with"]["name"] == "report" and upload["with"]["path"] == "report/"

@@ -162,3 +162,16 @@ def test_dr_plan_says_what_is_not_recoverable(synthesized: Path) -> None:
     assert "aws s3 sync s3://reference-aws-prod-data-${ACCOUNT_ID}-dr/" in md
     assert "ACCOUNT_ID=$(aws sts get-caller-identity" in md
     assert "| date | scenario |" in md
+
+
+def test_cost_section_shows_the_cost_commands_totals(synthesized: Path) -> None:
+    """The report's cost section is the ``cost`` command's typical-profile result for the same stack."""
+    from constructs_lib.ops.cost import analyse
+
+    stacks, _usage = analyse(synthesized, profile="typical")
+    for stack in stacks:
+        section = build_report(synthesized / "stacks" / stack.name).section("cost")
+        for which in ("fixed", "monthly", "ceiling"):
+            figure = f"${stack.total(which):,.2f}"
+            assert figure in section.markdown and figure in section.html, (stack.name, which, figure)
+        assert "<script" not in section.html and "<table>" in section.html

@@ -6,7 +6,8 @@ stack's folder only (``cdk.tf.json``, ``acknowledgements.json``, ``provenance.js
 1. Architecture: the diagram (Graphviz SVG, inline) of :mod:`.diagram`.
 2. Disaster recovery (:mod:`.dr`, :mod:`.runbook`).
 3. Governance and compliance (:mod:`.governance`).
-4. Provenance: the spec, its hash, versions, and construct path / spec field of every resource.
+4. Cost: the monthly estimate of :mod:`constructs_lib.ops.cost` (typical profile), with its sources.
+5. Provenance: the spec, its hash, versions, and construct path / spec field of every resource.
 
 Another module adds a section with ``report.sections.append(Section(...))`` before rendering.
 :func:`write_reports` writes ``<dest>/<stack>.html``, ``<stack>.md`` and ``<stack>.svg`` (the
@@ -17,6 +18,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from markdown_it import MarkdownIt
+
+from ..cost import cost_markdown
 from .diagram import diagram, dot_source, render_svg
 from .dr import dr_section
 from .governance import governance_section
@@ -72,6 +76,17 @@ def _provenance(m: StackModel) -> Section:
     return doc.section("provenance", "Provenance")
 
 
+def _cost(stack_dir: Path) -> Section:
+    """The ``cdktf-mlops cost`` Markdown of the stack (typical profile) as a section; raw HTML in it is escaped."""
+    _heading, _, body = cost_markdown(stack_dir).partition("\n")
+    note = ("Monthly cost under the typical usage profile; run `cdktf-mlops cost --profile idle|typical|peak` or `--usage FILE` for others. "
+            "Unpriced lines are listed, never counted as 0.\n\n")
+    markdown = note + body.lstrip("\n")
+    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    html = html.replace("<table>", '<div class="scroll"><table>').replace("</table>", "</table></div>")
+    return Section(id="cost", title="Cost", markdown=markdown, html=html)
+
+
 def build_report(stack_dir: Path) -> Report:
     """The report of the synthesized stack in ``stack_dir`` (``<outdir>/stacks/<name>``)."""
     m = load_stack(Path(stack_dir))
@@ -80,7 +95,7 @@ def build_report(stack_dir: Path) -> Report:
                 else f"{m.cloud.upper()} · regions {', '.join(m.regions)}")
     report = Report(stack=m.name, title=f"{m.name}: DR plan, governance, architecture, provenance", subtitle=subtitle.replace("`", ""))
     architecture, svg = _architecture(m)
-    report.sections += [architecture, dr_section(m), governance_section(m), _provenance(m)]
+    report.sections += [architecture, dr_section(m), governance_section(m), _cost(Path(stack_dir)), _provenance(m)]
     report.assets[f"{m.name}.svg"] = svg
     return report
 
