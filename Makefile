@@ -16,6 +16,8 @@ $(VENV)/.runtime: pyproject.toml
 
 $(VENV)/.dev: $(VENV)/.runtime pyproject.toml
 	$(PIP) install -e '.[dev,cdktn]'
+	# deltalake 1.5 (the last to use the DynamoDB lock table), beside the venv's 1.6, for tests/deploy/test_delta_moto.py.
+	$(PIP) install --no-deps --target $(TOOLS)/deltalake-1.5.1 deltalake==1.5.1
 	@touch $@
 
 $(TOOLS)/.installed:

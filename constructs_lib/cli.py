@@ -227,6 +227,94 @@ def inventory(
 
 
 @app.command()
+def dvc(
+    out_dir: Annotated[Path, typer.Option("--out", help="Synthesized output folder to read.")] = Path("cdktf.out"),
+    store: Annotated[Optional[str], typer.Option("--store", help="Only this store's remote.")] = None,
+    stack: Annotated[Optional[str], typer.Option("--stack", help="The stack (needed when several have stores).")] = None,
+    account_id: Annotated[Optional[str], typer.Option("--account-id", help="AWS account id, when the spec has no aws.account_id.")] = None,
+    tf_outputs: Annotated[Optional[Path], typer.Option("--tf-outputs", help="`terraform output -json` of the deployed stack (all values known).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to a file instead of stdout.")] = None,
+) -> None:
+    """Print the DVC remotes of a stack's stores as a .dvc/config snippet (from its outputs)."""
+    from .ops.dvc import dvc_config
+
+    try:
+        text = dvc_config(out_dir, stack=stack, store=store, account_id=account_id, tf_outputs=tf_outputs)
+    except _USER_ERRORS as exc:
+        _fail(exc)
+        return
+    if output:
+        _write(output, text)
+        _say(err, f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+def report(
+    out_dir: Annotated[Path, typer.Option("--out", help="Synthesized output folder to read.")] = Path("cdktf.out"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write <stack>.html, <stack>.md and <stack>.svg into.")] = Path("report"),
+) -> None:
+    """Per stack: one self-contained HTML page and Markdown: architecture, DR plan, governance, provenance."""
+    from .ops.report import write_reports
+
+    try:
+        paths = write_reports(out_dir, output)
+    except _USER_ERRORS as exc:
+        _fail(exc)
+        return
+    for path in paths:
+        _say(err, f"wrote {path}")
+
+
+@app.command()
+def cost(
+    out_dir: Annotated[Path, typer.Option("--out", help="Synthesized output folder to read.")] = Path("cdktf.out"),
+    usage: Annotated[Optional[Path], typer.Option("--usage", help="Usage file (YAML/JSON): profile, defaults, per-resource overrides.")] = None,
+    prices: Annotated[Optional[Path], typer.Option("--prices", help="Price rows (CSV/JSON) that override or add to the catalogue.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or markdown.")] = "table",
+    profile: Annotated[str, typer.Option("--profile", help="Usage profile: idle, typical or peak.")] = "typical",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write json/markdown to a file instead of stdout.")] = None,
+) -> None:
+    """Monthly cost per stack (fixed, estimate, ceiling) from the synthesized stacks, offline, with advice."""
+    from .ops.cost import analyse, assumptions, summary_markdown, to_json
+
+    if fmt not in ("table", "json", "markdown"):
+        _fail(MlopsError(f"--format {fmt!r}: use table, json or markdown"))
+    try:
+        stacks, used = analyse(out_dir, profile=profile, usage_file=usage, prices_file=prices)
+    except _USER_ERRORS as exc:
+        _fail(exc)
+        return
+    if fmt != "table":
+        text = to_json(stacks, used) if fmt == "json" else summary_markdown(stacks, used)
+        if output:
+            _write(output, text)
+            _say(err, f"wrote {output}")
+        else:
+            sys.stdout.write(text)
+        return
+    table = Table(title=Text(f"monthly cost, profile {used.profile} (priced lines; USD)"))
+    for col in ("stack", "fixed", "estimate", "ceiling", "budget", "unpriced"):
+        table.add_column(col, justify="left" if col in ("stack", "budget") else "right")
+    for s in stacks:
+        budget = Text("none")
+        if s.budget:
+            over = s.total("fixed") > s.budget.amount or s.total("monthly") > s.budget.amount
+            budget = Text(f"{s.budget.amount:,.0f}" + (" EXCEEDED" if over else ""), style="red" if over else "green")
+        table.add_row(Text(s.name), f"{s.total('fixed'):,.2f}", f"{s.total('monthly'):,.2f}", f"{s.total('ceiling'):,.2f}",
+                      budget, str(len(s.unpriced_components) + len(s.unpriced_resources)))
+    out.print(table)
+    for s in stacks:
+        for a in s.advice[:5]:
+            saving = "unpriced" if a.saving is None else ("up to " if a.kind == "up to" else "") + f"{a.saving:,.2f}"
+            _say(out, ("advice", "cyan"), f" {s.name}: {a.title}: {saving}/month -> {a.change}")
+    for line in assumptions(used):
+        _say(out, ("assumption", "dim"), f" {line}")
+    _say(out, ("note", "dim"), " unpriced lines are left out of the totals; --format markdown or json lists them")
+
+
+@app.command()
 def schema(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to a file instead of stdout.")] = None,
 ) -> None:

@@ -23,9 +23,14 @@ spec section is present. What is AWS's own (kept on the kit, not on the stack):
   policy, read of the model artifacts (:data:`~.registry.MODEL_ARTIFACTS_PREFIX` of the
   ``artifacts`` store, else ``data``, else the first store: where endpoints read models) for those
   accounts, through :meth:`~.storage.DataStore.grant_account_read`;
+* **stores**: with ``storage.delta``, a :class:`~.delta.DeltaLockTable` per store (child
+  ``DeltaLock`` of the store, table ``<platform>-<env>-<store>-delta-log``, the store's key);
 * **grants** of the training execution role, and nothing else: read the ``data`` store, write the
   ``artifacts`` store, pull images, register model versions (pending approval), use tracking and
-  read its tracker secrets, read the feature store;
+  read its tracker secrets, read the feature store; besides, read the ``artifacts`` store (as on
+  Azure and GCP, where writing includes reading): ``dvc push`` and Delta Lake writers list and
+  read what is there before they write; with ``storage.delta``, commit through the artifacts
+  store's lock table;
 * **serving**: one :class:`~.serving.Endpoint` per endpoint *and region* (construct id
   ``endpoint-<name>-<region>``), each in a private network of its region: the platform's network
   in the primary region, else a serving network (:attr:`Kit.serving_networks`,
@@ -43,7 +48,14 @@ spec section is present. What is AWS's own (kept on the kit, not on the stack):
 * **automation**: one :class:`~.pipelines.Pipeline` per ``pipelines`` entry (``pipeline-<name>``)
   on the ``artifacts`` store (else the first store), :class:`~.retraining.Retraining` starting one
   of them, and :class:`~.airflow.Airflow` with DAGs in that store, placed in ``stack.network``
-  when it can host MWAA (see :meth:`Kit.airflow`).
+  when it can host MWAA (see :meth:`Kit.airflow`). With ``storage.delta`` each pipeline's
+  execution role may commit through the artifacts store's lock table (it reads and writes that
+  store already).
+
+Data versioning (:meth:`Kit.store_access`, the ``store_<store>_dvc`` and ``store_<store>_delta``
+outputs): DVC remote ``s3://<bucket>/dvc`` with ``region`` and SSE-KMS with the store's key
+(``sse: aws:kms``, ``sse_kms_key_id``: the bucket policy refuses uploads naming another key); Delta
+tables under ``s3://<bucket>/delta/``: see :data:`~.delta.DELTA_COMMIT` for which writer commits how.
 
 Outputs only AWS has (:meth:`Kit.cloud_outputs`): ``aws_training_vpc_config`` (the ``VpcConfig``
 of SageMaker training jobs) and ``aws_serving_<endpoint>`` (region -> ``endpoint_name``,
@@ -58,13 +70,14 @@ from typing import Any
 from ..core.automation_props import PipelineProps
 from ..core.build_props import NetworkSettings
 from ..core.construct import grant_training
-from ..core.contract import CloudOutput, output_name
+from ..core.contract import CloudOutput, DeltaWriter, DvcRemote, StoreAccess, output_name
 from ..core.errors import ConstructError
 from ..core.providers import declare_provider
 from ..core.run_props import BudgetProps
 from ..core.spec import PlatformSpec
 from .airflow import MWAA_INTERFACE_ENDPOINTS, Airflow, AirflowProps
 from .budget import Budget
+from .delta import DELTA_COMMIT, DeltaLockTable, DeltaLockTableProps
 from .features import FeatureStore, FeatureStoreProps
 from .monitoring import Monitoring, MonitoringProps
 from .network import DEFAULT_INTERFACE_ENDPOINTS, Network, NetworkProps
@@ -118,6 +131,8 @@ class Kit:
         self.region_providers: dict[str, Any] = {}
         self.serving_networks: dict[str, Network] = {}
         self.serving_stores: dict[str, DataStore] = {}
+        #: store name -> its Delta Lake commit lock table (``storage.delta``; empty otherwise).
+        self.delta_locks: dict[str, DeltaLockTable] = {}
 
     # --- providers and build side ------------------------------------------------------------------
 
@@ -143,9 +158,10 @@ class Kit:
             )
 
     def stores(self) -> dict[str, DataStore]:
-        """One :class:`DataStore` per ``storage.stores`` entry, replicated through the ``replica`` alias."""
+        """One :class:`DataStore` per ``storage.stores`` entry, replicated through the ``replica`` alias,
+        with its Delta Lake lock table when ``storage.delta`` is on."""
         spec = self.spec
-        return {
+        stores = {
             store: DataStore(
                 self.stack,
                 store,
@@ -154,6 +170,14 @@ class Kit:
             )
             for store in spec.storage.stores
         }
+        if spec.storage.delta:
+            for name, store in stores.items():
+                props = DeltaLockTableProps(
+                    name=spec.resource_name(name, "delta-log", max_length=255), key_id=store.key_id,
+                    deletion_protection=spec.storage.deletion_protection,
+                )
+                self.delta_locks[name] = DeltaLockTable(store, "DeltaLock", props)
+        return stores
 
     def network(self) -> Network:
         """The platform network (``network``), with MWAA's interface endpoints when the spec has ``airflow``."""
@@ -259,6 +283,12 @@ class Kit:
             tracking=stack.tracking,
             features=stack.features,
         )
+        artifacts = stack.stores.get("artifacts")
+        if artifacts is not None:
+            artifacts.grant_read(stack.training.principal)  # dvc push / Delta writes list before they write
+            lock = self._lock_of(artifacts)
+            if lock is not None:
+                lock.grant_commit(stack.training.principal)
 
     # --- run side ---------------------------------------------------------------------------------
 
@@ -387,7 +417,7 @@ class Kit:
     def pipelines(self) -> dict[str, Pipeline]:
         """One SageMaker pipeline per ``pipelines`` entry, reading and writing the artifacts store."""
         spec, artifacts = self.spec, self._artifacts()
-        return {
+        pipelines = {
             settings.name: Pipeline(
                 self.stack,
                 f"pipeline-{settings.name}",
@@ -400,6 +430,11 @@ class Kit:
             )
             for settings in spec.pipelines
         }
+        lock = self._lock_of(artifacts)
+        if lock is not None:
+            for pipeline in pipelines.values():
+                lock.grant_commit(pipeline.principal)
+        return pipelines
 
     def retraining(self) -> Retraining:
         """Triggers that start the ``retraining.pipeline`` (drift namespace ``cdktf-mlops/<platform>``)."""
@@ -474,11 +509,31 @@ class Kit:
             ))
         return out
 
+    def store_access(self) -> dict[str, StoreAccess]:
+        """Per store: its DVC remote and, with ``storage.delta``, its Delta Lake writer settings."""
+        region = self.spec.primary_region
+        out: dict[str, StoreAccess] = {}
+        for name, store in self.stack.stores.items():
+            bucket = store.store_name
+            dvc = DvcRemote(f"s3://{bucket}/dvc", {"region": region, "sse": "aws:kms", "sse_kms_key_id": store.key_id})
+            delta = None
+            lock = self.delta_locks.get(name)
+            if lock is not None:
+                delta = DeltaWriter(
+                    f"s3://{bucket}/delta/", {"AWS_REGION": region}, DELTA_COMMIT, lock_table=lock.table_name,
+                )
+            out[name] = StoreAccess(dvc, delta)
+        return out
+
     # --- helpers ----------------------------------------------------------------------------------
 
     def _store(self, preferred: str) -> DataStore | None:
         stores: dict[str, DataStore] = self.stack.stores
         return stores.get(preferred) or next(iter(stores.values()), None)
+
+    def _lock_of(self, store: DataStore) -> DeltaLockTable | None:
+        """The Delta Lake lock table of ``store`` (``storage.delta``), else None."""
+        return next((self.delta_locks.get(n) for n, s in self.stack.stores.items() if s is store), None)
 
     def _model_store(self) -> DataStore | None:
         """The store of model artifacts, as serving reads them: ``artifacts``, else ``data``, else the first."""

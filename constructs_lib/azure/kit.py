@@ -24,6 +24,12 @@ What is Azure's own stays here:
 * Pipelines need the workspace: without one nothing is built and a warning says so. There is no
   managed Airflow on Azure (the spec refuses ``airflow``).
 
+Data versioning (:meth:`Kit.store_access`): DVC remote ``azure://data/dvc`` with the store's
+``account_name`` (dvc-azure then signs in with ``DefaultAzureCredential``: workload or managed
+identity, environment, Azure CLI); Delta tables under ``az://data/delta/`` with
+``azure_storage_account_name``. Blob Storage creates a blob only if absent (``If-None-Match: *``),
+which is all delta-rs needs for safe concurrent commits: ``storage.delta`` adds no resource here.
+
 Cloud-only outputs (:meth:`Kit.cloud_outputs`): ``azure_ml_workspace_id``,
 ``azure_training_client_id`` and ``azure_model_approver_client_id``.
 """
@@ -35,7 +41,7 @@ from typing import Any
 
 from ..core.acknowledge import Acknowledge
 from ..core.construct import grant_training
-from ..core.contract import CloudOutput
+from ..core.contract import CloudOutput, DeltaWriter, DvcRemote, StoreAccess
 from ..core.errors import ConstructError
 from ..core.providers import declare_provider
 from ..core.resource import DataSource, Resource
@@ -51,7 +57,7 @@ from .registry import ContainerRegistry, ContainerRegistryProps, ModelRegistry, 
 from .retraining import Retraining, RetrainingProps
 from .routing import Routing, RoutingProps
 from .serving import Endpoint, EndpointProps
-from .storage import DataStore, DataStoreProps
+from .storage import CONTAINER_NAME, DataStore, DataStoreProps
 from .tracking import Tracking, TrackingProps, Workspace, WorkspaceProps
 from .training import Training, TrainingProps
 
@@ -394,7 +400,21 @@ class Kit:
         """Nothing: Azure has no managed Airflow here (the spec refuses ``airflow`` for Azure)."""
         return None
 
-    # -- 14. cloud-only outputs -------------------------------------------------------------------
+    # -- 14. outputs -------------------------------------------------------------------------------
+
+    def store_access(self) -> dict[str, StoreAccess]:
+        """Per store: its DVC remote and, with ``storage.delta``, its Delta Lake writer settings."""
+        out: dict[str, StoreAccess] = {}
+        for name, store in self.stack.stores.items():
+            account = store.store_name
+            delta = None
+            if self.spec.storage.delta:
+                delta = DeltaWriter(
+                    f"az://{CONTAINER_NAME}/delta/", {"azure_storage_account_name": account},
+                    "Blob Storage conditional create (If-None-Match: *): one writer wins each version, no lock table",
+                )
+            out[name] = StoreAccess(DvcRemote(f"azure://{CONTAINER_NAME}/dvc", {"account_name": account}), delta)
+        return out
 
     def cloud_outputs(self) -> list[CloudOutput]:
         """The outputs only Azure has (prefixed ``azure_``)."""

@@ -28,6 +28,8 @@ __all__ = [
     "CloudOutput",
     "ContainerRegistryLike",
     "DataStoreLike",
+    "DeltaWriter",
+    "DvcRemote",
     "EndpointLike",
     "FeatureStoreLike",
     "ModelRegistryLike",
@@ -36,6 +38,7 @@ __all__ = [
     "OUTPUTS",
     "PipelineLike",
     "RoutingLike",
+    "StoreAccess",
     "TrackingLike",
     "TrainingLike",
     "emit_outputs",
@@ -98,7 +101,8 @@ class ModelRegistryLike(Protocol):
 class TrackingLike(Protocol):
     """Experiment tracking."""
 
-    #: MLflow tracking URI (AWS server ARN, Azure workspace MLflow URI) / GCP Vertex TensorBoard id.
+    #: MLflow tracking URI (AWS server ARN, Azure workspace MLflow URI, GCP with ``tracking.mlflow``
+    #: the MLflow server's Cloud Run URL) / GCP without it: the Vertex TensorBoard id.
     tracking_uri: str
     #: SaaS tracker -> secret id where its API key goes (empty secrets, filled by the user).
     secret_ids: Mapping[str, str]
@@ -181,6 +185,37 @@ class CloudOutput:
 
 
 @dataclass(frozen=True)
+class DvcRemote:
+    """A ready DVC remote of a store: ``url`` in the DVC plugin's scheme (``s3://``, ``azure://``,
+    ``gs://``) and the remote ``settings`` that plugin needs (option -> value); credentials always come
+    from the environment (OIDC / workload or managed identity / ADC), never from the settings."""
+
+    url: str
+    settings: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class DeltaWriter:
+    """What a Delta Lake writer needs for a store: the table ``root``, the delta-rs
+    ``storage_options`` (also valid as environment variables), in words what makes concurrent
+    ``commit``s safe there, and the DynamoDB ``lock_table`` of writers that coordinate through one
+    (AWS: Spark's S3DynamoDBLogStore; None where no writer needs one)."""
+
+    root: str
+    storage_options: Mapping[str, str]
+    commit: str
+    lock_table: str | None = None
+
+
+@dataclass(frozen=True)
+class StoreAccess:
+    """How tools reach one store: its DVC remote, and its Delta Lake writer settings with ``storage.delta``."""
+
+    dvc: DvcRemote
+    delta: DeltaWriter | None = None
+
+
+@dataclass(frozen=True)
 class _Spec:
     name: str
     meaning: str
@@ -193,13 +228,15 @@ OUTPUTS: tuple[_Spec, ...] = (
     _Spec("store_<store>_name", "bucket / storage account name of a store", "string"),
     _Spec("store_<store>_key", "customer-managed key of a store", "string"),
     _Spec("store_<store>_recovery", "recovery objectives of a store", "recovery"),
+    _Spec("store_<store>_dvc", "DVC remote of a store (`cdktf-mlops dvc` prints it as `.dvc/config`)", "{url, settings: map option -> value}"),
+    _Spec("store_<store>_delta", "with `storage.delta`: Delta Lake table root, writer storage options, what makes commits safe", "{root, storage_options: map option -> string, lock_table, commit}"),
     _Spec("network_id", "the workloads' network (VPC / VNet / VPC network)", "string"),
     _Spec("network_private_subnet_ids", "private subnets of the workloads", "list of strings"),
     _Spec("training_principal", "identity jobs run as (role ARN / principal id / service-account email)", "string"),
     _Spec("training_pools", "per pool: what jobs are submitted to and its on-demand fallback", "map pool -> {target, fallback}"),
     _Spec("container_registry", "registry host and repository URLs", "{url, repositories: map name -> URL}"),
     _Spec("model_registry", "model registry id and who may approve", "{id, approver}"),
-    _Spec("tracking_uri", "MLflow tracking URI (GCP: Vertex TensorBoard id)", "string"),
+    _Spec("tracking_uri", "MLflow tracking URI (GCP: the MLflow server's URL with tracking.mlflow, else the Vertex TensorBoard id)", "string"),
     _Spec("tracking_secrets", "where each SaaS tracker's API key goes", "map tracker -> secret id"),
     _Spec("feature_store", "feature store id and its groups", "{id, groups: map name -> id}"),
     _Spec("serving_<endpoint>", "the endpoint in each region", "map region -> {id, url}"),
@@ -233,11 +270,32 @@ def _recovery(stack: Any, name: str, thing: Any, what: str) -> None:
     _out(stack, name, rec.output_value(), f"Recovery objectives of {what} (minutes; null = no cross-region copy)")
 
 
+def _store_access(stack: Any) -> Mapping[str, StoreAccess]:
+    """The kit's ``store_access()`` (store name -> :class:`StoreAccess`), or nothing for a kit without it."""
+    make = getattr(getattr(stack, "kit", None), "store_access", None)
+    return make() if make is not None else {}
+
+
+def _access_outputs(stack: Any, name: str, access: StoreAccess | None) -> None:
+    if access is None:
+        return
+    _out(stack, output_name("store", name, "dvc"), {"url": access.dvc.url, "settings": dict(sorted(access.dvc.settings.items()))},
+         f"DVC remote of the {name} store: url and the DVC plugin's remote settings (credentials from the environment)")
+    if access.delta is not None:
+        delta = access.delta
+        _out(stack, output_name("store", name, "delta"),
+             {"root": delta.root, "storage_options": dict(sorted(delta.storage_options.items())),
+              "lock_table": _null(delta.lock_table), "commit": delta.commit},
+             f"Delta Lake writers of the {name} store: table root, storage options, what makes concurrent commits safe")
+
+
 def _build_outputs(stack: Any) -> None:
+    access = _store_access(stack)
     for name, store in stack.stores.items():
         _out(stack, output_name("store", name, "name"), store.store_name, f"Name of the {name} store")
         _out(stack, output_name("store", name, "key"), store.key_id, f"Customer-managed key of the {name} store")
         _recovery(stack, output_name("store", name, "recovery"), store, f"the {name} store")
+        _access_outputs(stack, name, access.get(name))
     if stack.network is not None:
         _out(stack, "network_id", stack.network.network_id, "Network of the ML workloads")
         _out(stack, "network_private_subnet_ids", stack.network.private_subnet_ids, "Private subnets of the ML workloads")
@@ -300,7 +358,9 @@ def emit_outputs(stack: Any, cloud_outputs: Sequence[CloudOutput] = ()) -> None:
 
     ``stack`` has the platform attributes (``stores``, ``network``, ``training``, ``containers``,
     ``models``, ``tracking``, ``features``, ``endpoints``, ``routing``, ``monitoring``, ``budget``,
-    ``pipelines``, ``airflow``); ``cloud_outputs`` must each carry the cloud's prefix.
+    ``pipelines``, ``airflow``); ``cloud_outputs`` must each carry the cloud's prefix. The
+    ``store_<store>_dvc`` / ``store_<store>_delta`` outputs come from ``stack.kit.store_access()``
+    (store name -> :class:`StoreAccess`) when the stack's kit has it.
     """
     _build_outputs(stack)
     _run_outputs(stack)

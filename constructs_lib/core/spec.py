@@ -160,6 +160,20 @@ class StorageSpec(Model):
         description="Protect stores from deletion. Defaults to True; turn off only for throwaway environments.",
     )
     access_logging: bool = Field(default=True, description="Record data access. Defaults to True.")
+    delta: bool = Field(
+        default=False,
+        description=(
+            "Make every store safe for Delta Lake tables written by several jobs at once, and output "
+            "the writer settings (`store_<store>_delta`). Defaults to False: no lock table and no "
+            "output; on AWS, Spark writers (whose default S3 log store is single-writer) then have no "
+            "safe way to commit concurrently. AWS: True adds a DynamoDB commit lock table per store "
+            "(the layout of Spark's S3DynamoDBLogStore and of delta-rs before 1.6; the store's key, "
+            "point-in-time recovery, deletion protection) that the training and pipeline identities "
+            "may commit through; delta-rs 1.6+ commits with S3 conditional writes and needs no lock. "
+            "Azure and GCP need no lock: Blob Storage and Cloud Storage create a commit file only if "
+            "it is absent."
+        ),
+    )
     replicate: bool | None = Field(
         default=None,
         description=(

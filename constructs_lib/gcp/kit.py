@@ -15,7 +15,10 @@ into ``stack``, one spec section per factory, in the plan's order. What is GCP's
 * pipeline specs, artifacts and DAGs live in the ``artifacts`` store (the first store without
   one).
 
-Outputs only GCP has (:meth:`Kit.cloud_outputs`): ``gcp_training_cluster``,
+Outputs only GCP has (:meth:`Kit.cloud_outputs`): ``gcp_tracking_tensorboard`` (the Vertex AI
+TensorBoard; ``tracking_uri`` is the MLflow server's URL with ``tracking.mlflow``),
+``gcp_metadata_store_init`` (phase 2: create the Vertex ML Metadata store with the key),
+``gcp_training_cluster``,
 ``gcp_serving_<endpoint>_deploy`` (region -> phase-2 commands),
 ``gcp_serving_<endpoint>_model_artifacts`` (region -> the ``gs://`` prefix Vertex AI there imports
 approved models from; with a model registry) and ``gcp_data_quality_commands``.
@@ -26,7 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.construct import grant_training
-from ..core.contract import CloudOutput, output_name
+from ..core.contract import CloudOutput, DeltaWriter, DvcRemote, StoreAccess, output_name
 from ..core.errors import ConstructError
 from ..core.props import EncryptionProps
 from ..core.providers import declare_provider
@@ -130,11 +133,20 @@ class Kit:
         return containers, models
 
     def tracking(self) -> Tracking:
-        """:class:`Tracking`: a Vertex AI TensorBoard and the SaaS tracker secrets."""
+        """:class:`Tracking`: a Vertex AI TensorBoard, the Vertex ML Metadata store (CMEK), the SaaS
+        tracker secrets and, with ``tracking.mlflow``, an MLflow server on ``stack.network`` keeping
+        artifacts in the artifacts store."""
         spec = self.spec
         assert spec.tracking is not None
         props = TrackingProps(name=spec.resource_name("tracking"), **spec.tracking.model_dump(), **self._common())
-        return Tracking(self.stack, "tracking", props)
+        mlflow = spec.tracking.mlflow
+        return Tracking(
+            self.stack,
+            "tracking",
+            props,
+            network=self.stack.network if mlflow else None,
+            artifacts_store=self._artifacts() if mlflow else None,
+        )
 
     def features(self) -> FeatureStore:
         """:class:`FeatureStore`: BigQuery offline tables and the optional online store."""
@@ -265,10 +277,11 @@ class Kit:
     # --- automation -------------------------------------------------------------------------------
 
     def pipelines(self) -> dict[str, Pipeline]:
-        """One :class:`Pipeline` per ``pipelines`` entry, its spec and artifacts in the artifacts store."""
+        """One :class:`Pipeline` per ``pipelines`` entry, its spec and artifacts in the artifacts store;
+        each runner may use tracking (experiments, lineage, the MLflow server)."""
         spec = self.spec
         artifacts = self._artifacts()
-        return {
+        pipelines = {
             settings.name: Pipeline(
                 self.stack,
                 f"pipeline-{settings.name}",
@@ -285,6 +298,11 @@ class Kit:
             )
             for settings in spec.pipelines
         }
+        tracking = self.stack.tracking
+        if tracking is not None:
+            for name, pipeline in pipelines.items():
+                tracking.grant_access(pipeline.principal, id="Pipeline" + "".join(p.capitalize() for p in name.split("-")))
+        return pipelines
 
     def retraining(self) -> Retraining:
         """:class:`Retraining` triggers of the pipeline ``retraining.pipeline`` names; the drift
@@ -325,10 +343,33 @@ class Kit:
 
     # --- outputs ----------------------------------------------------------------------------------
 
+    def store_access(self) -> dict[str, StoreAccess]:
+        """Per store: its DVC remote (``gs://<bucket>/dvc``, ``projectname``; credentials from ADC) and,
+        with ``storage.delta``, its Delta Lake writer settings: Cloud Storage creates an object only
+        if absent (``ifGenerationMatch=0``), all delta-rs needs for safe concurrent commits, so
+        ``storage.delta`` adds no resource and no storage option here."""
+        out: dict[str, StoreAccess] = {}
+        for name, store in self.stack.stores.items():
+            bucket = store.store_name
+            delta = None
+            if self.spec.storage.delta:
+                delta = DeltaWriter(
+                    f"gs://{bucket}/delta/", {},
+                    "Cloud Storage conditional create (ifGenerationMatch=0): one writer wins each version, no lock table",
+                )
+            out[name] = StoreAccess(DvcRemote(f"gs://{bucket}/dvc", {"projectname": self.project}), delta)
+        return out
+
     def cloud_outputs(self) -> list[CloudOutput]:
         """The outputs only GCP has (the contract's come from the constructs)."""
         stack = self.stack
         out: list[CloudOutput] = []
+        if stack.tracking is not None:
+            out.append(CloudOutput("gcp_tracking_tensorboard", stack.tracking.tensorboard_id,
+                                   "Vertex AI TensorBoard (aiplatform.init(experiment_tensorboard=...))"))
+            out.append(CloudOutput("gcp_metadata_store_init", stack.tracking.metadata.init_command,
+                                   "Phase 2, once before the first pipeline run or experiment: create the "
+                                   "region's Vertex ML Metadata (lineage) store with the platform key"))
         if stack.training is not None:
             out.append(CloudOutput("gcp_training_cluster", stack.training.cluster.ref("name"),
                                    "GKE training cluster (get-credentials, then submit Kubernetes Jobs to the pools)"))

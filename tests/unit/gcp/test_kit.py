@@ -100,7 +100,14 @@ def test_reference_output_values(tmp_path: Path) -> None:
         "id": _ref(stack, stack.models.store.resource, "name"),
         "approver": _ref(stack, stack.models.approver, "email"),
     }
-    assert out["tracking_uri"] == _ref(stack, stack.tracking.resource, "id")  # the Vertex TensorBoard
+    # tracking.mlflow: the MLflow server's deterministic Cloud Run URL; the TensorBoard is GCP-prefixed.
+    assert out["tracking_uri"] == (
+        f"https://{spec.resource_name('tracking')}-mlflow-${{data.google_project."
+        f"{stack.get_logical_id(next(iter(stack.node.find_child('GcpServices').projects.values())))}.number}}"
+        f".{spec.primary_region}.run.app"
+    )
+    assert out["gcp_tracking_tensorboard"] == _ref(stack, stack.tracking.resource, "id")
+    assert out["gcp_metadata_store_init"].startswith(f"gcloud workflows run {spec.resource_name('tracking')}-metadata-init ")
     assert out["tracking_secrets"] == {"wandb": f"{spec.resource_name('tracking')}-wandb-api-key"}
     assert out["feature_store"]["id"] == _ref(stack, stack.features.resource, "id")
     assert set(out["feature_store"]["groups"]) == {g.name for g in spec.features.groups}

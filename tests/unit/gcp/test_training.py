@@ -178,6 +178,7 @@ def test_platform_grants_the_training_identity_exactly() -> None:
         ("google_storage_bucket_iam_member", "models", "roles/storage.objectCreator"),
         ("google_project_iam_member", "models", "custom:model publisher"),
         ("google_project_iam_member", "tracking", "custom:tracking user"),
+        ("google_cloud_run_v2_service_iam_member", "tracking", "roles/run.invoker"),  # tracking.mlflow
         ("google_secret_manager_secret_iam_member", "tracking", "roles/secretmanager.secretAccessor"),
         ("google_bigquery_dataset_iam_member", "features", "roles/bigquery.dataViewer"),
         ("google_project_iam_member", "features", "roles/bigquery.jobUser"),
