@@ -185,15 +185,41 @@ def test_catalogue_rows_have_source_date_unit_currency() -> None:
 
 
 def test_catalogue_figures_match_the_shared_pricing_facts() -> None:
-    """Every catalogue figure appears in ../shared/pricing-facts.md (the figures found with their sources)."""
+    """Every figure copied from ../shared/pricing-facts.md (the first figures found with their sources) is in it."""
     facts_path = ROOT.parent / "shared" / "pricing-facts.md"
     if not facts_path.exists():
         pytest.skip("../shared/pricing-facts.md not found (shared test data)")
     facts = facts_path.read_text(encoding="utf-8")
-    for row in csv.DictReader(CATALOGUE.open(encoding="utf-8")):
+    copied = [r for r in csv.DictReader(CATALOGUE.open(encoding="utf-8")) if "pricing-facts.md" in r["how_obtained"]]
+    assert copied
+    for row in copied:
         price = float(row["price"])
         variants = {f"{price:g}", f"{price:.2f}", f"{price:.3f}", f"{price:.4f}", f"{price * 100:g}%"}
         assert any(v in facts for v in variants), f"{row['key']}: {price} is not in pricing-facts.md"
+
+
+
+def test_catalogue_figures_not_from_the_facts_are_pinned_to_what_was_read() -> None:
+    """A figure read later (not copied from pricing-facts.md) names the public file or page it was read in: a
+    repository file pinned to a commit, or a vendor URL; a dated source; and how it was read (the search tool)."""
+    later = [r for r in csv.DictReader(CATALOGUE.open(encoding="utf-8")) if "pricing-facts.md" not in r["how_obtained"]]
+    assert later
+    for row in later:
+        where = f"{row['key']} ({row['region']})"
+        assert row["how_obtained"].startswith("search tool:"), where
+        assert re.search(r"https://github\.com/[\w.-]+/[\w.-]+ \(.+ at commit [0-9a-f]{12}\)", row["source"]) \
+            or row["source"].startswith("https://"), f"{where}: source {row['source']!r} names no file or page"
+        assert re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", row["source_date"]), f"{where}: undated source"
+        assert row["source_title"], f"{where}: no title saying which entry of the source"
+        assert row["region"] != "global" or "global" in row["source_title"].lower(), where
+
+
+def test_regional_rows_come_from_their_region() -> None:
+    """A regional figure read from a per-region source names that region in its source entry (no copying of a
+    us-east-1 figure to another region)."""
+    for row in csv.DictReader(CATALOGUE.open(encoding="utf-8")):
+        if row["region"] != "global" and row["how_obtained"].startswith("search tool:") and "golden" not in row["source"]:
+            assert row["region"].lower() in row["source_title"].lower(), f"{row['key']} ({row['region']}): {row['source_title']}"
 
 
 # ---------------------------------------------------------------- every example on every cloud
@@ -263,6 +289,24 @@ def test_reference_prices_the_big_lines(examples_out: dict[str, Path]) -> None:
     assert any(a.title == "Idle Airflow environment" and a.saving == pytest.approx(357.70) for a in aws.advice)
     west = [c for r in aws.resources for c in r.components if c.line.region == "us-west-2" and c.line.key.startswith("aws.sagemaker.hosting")]
     assert west and all(c.price is None for c in west), "us-west-2 must stay unpriced without a us-west-2 row"
+
+
+def test_reference_azure_and_gcp_price_their_serving_and_pools(examples_out: dict[str, Path]) -> None:
+    """Azure online deployments are priced at their VM size in their region; a GKE G2 pool is one priced node line
+    (the G2 price includes its L4) with no second GPU line."""
+    stacks, _ = analyse(examples_out["reference"])
+    azure = next(s for s in stacks if s.cloud == "azure")
+    deploys = [c for r in azure.resources if r.tf_type == "azapi_resource" for c in r.components]
+    assert {c.line.region for c in deploys} == {"westeurope", "northeurope"}
+    for c in deploys:
+        assert c.line.key == "azure.vm.Standard_DS3_v2" and c.price is not None
+        assert c.price.price == {"westeurope": 0.272, "northeurope": 0.263}[c.line.region]
+        assert c.fixed == pytest.approx(c.line.fixed * c.price.price) and c.line.fixed >= 730
+    gcp = next(s for s in stacks if s.cloud == "gcp")
+    pools = [r for r in gcp.resources if r.tf_type == "google_container_node_pool"]
+    g2 = [c for r in pools for c in r.components if c.line.key.startswith("gcp.gce.g2-")]
+    assert g2 and all(c.price is not None and "includes its attached L4" in c.line.note for c in g2)
+    assert not [c for r in pools for c in r.components if c.line.key.startswith("gcp.gpu.")]
 
 
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:

@@ -59,9 +59,9 @@ def _azapi(stack: Stack, name: str, body: dict[str, Any]) -> list[Line]:
     lo, hi = _autoscale(stack, name, body) or (initial, initial)
     load = stack.param("endpoint_load", "azapi_resource", name, body)
     h = HOURS_PER_MONTH
-    return [Line(f"Instance usage ({size})", f"azure.ml.online.{size}", "hours", stack.region("azapi_resource", body),
+    return [Line(f"Instance usage ({size})", f"azure.vm.{size}", "hours", stack.region("azapi_resource", body),
                  lo * h, (lo + load * (hi - lo)) * h, hi * h,
-                 note=f"min {lo:g} / max {hi:g} instances; managed online endpoints bill the VM size "
+                 note=f"min {lo:g} / max {hi:g} instances; priced at the VM size's Linux pay-as-you-go rate "
                       "(whether Azure ML adds a surcharge is not verified)",
                  tag=f"endpoint:{name}:{lo:g}:{hi:g}")]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from .profiles import HOURS_PER_MONTH
@@ -50,13 +51,15 @@ def _node_pool(stack: Stack, name: str, body: dict[str, Any]) -> list[Line]:
     node = pool_line(stack, "google_container_node_pool", name, body, name=f"Node usage ({machine}, {capacity})",
                      key=f"gcp.gce.{machine}", region=region, min_nodes=lo, max_nodes=hi, capacity=capacity,
                      pool=pool, partners=partners)
+    if machine.startswith("g2-") and cfg.get("guest_accelerator"):
+        node = replace(node, note="; ".join(x for x in (node.note, "the G2 price includes its attached L4 GPU(s)") if x))
     lines = [node]
-    for acc in cfg.get("guest_accelerator", []):
+    # A G2 machine type comes with its L4 GPUs and its catalogue price includes them (prices.csv note):
+    # a separate GPU line would count them twice.
+    for acc in [] if machine.startswith("g2-") else cfg.get("guest_accelerator", []):
         n = float(acc.get("count", 1))
         lines.append(Line(f"GPU ({acc.get('type', '?')} x {n:g})", f"gcp.gpu.{acc.get('type', '?')}", "GPU-hours", region,
-                          node.fixed * n, node.estimate * n, node.ceiling * n,
-                          note="G2 machine prices may already include the L4 GPU: check before adding a row",
-                          tag=f"gpu-{capacity}:{pool}"))
+                          node.fixed * n, node.estimate * n, node.ceiling * n, tag=f"gpu-{capacity}:{pool}"))
     size = float(cfg.get("disk_size_gb", 0))
     if size:
         scale = size / HOURS_PER_MONTH
