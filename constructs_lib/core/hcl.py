@@ -27,7 +27,10 @@ def _segments(value: str) -> list[tuple[bool, str]]:
     i = 0
     literal = ""
     while i < len(value):
-        if value.startswith("${", i):
+        if value.startswith("$${", i):  # an escaped, literal ``${``: no expression starts here
+            literal += "$${"
+            i += 3
+        elif value.startswith("${", i):
             depth, j, quote = 0, i + 2, False
             while j < len(value):
                 c = value[j]

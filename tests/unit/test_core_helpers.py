@@ -132,3 +132,21 @@ def test_add_override_on_our_resources_replaces_like_the_engine() -> None:
     assert body["dns_options"] == {"dns_record_ip_type": "ipv4", "private_dns_only_for_inbound_resolver_endpoint": False}
     assert body["subnet_ids"] == ["subnet-1"]
     assert body["lifecycle"] == {"create_before_destroy": True}
+
+
+def test_hcl_keeps_escaped_interpolations_literal() -> None:
+    """``$${...}`` is a literal ``${...}`` (a Workflows expression): HCL writes it escaped, with its quotes
+    escaped too, and terraform parses the result; a real ``${...}`` stays an expression."""
+    import shutil
+    import subprocess
+
+    from constructs_lib.core.hcl import to_hcl
+
+    value = '{"c": "$${map.get(s, ["k"]) != key}",\n "u": "${google_kms_crypto_key.k.id}"}'
+    text = to_hcl({"locals": {"w": value}})
+    assert '$${map.get(s, [\\"k\\"]) != key}' in text and "${google_kms_crypto_key.k.id}" in text
+    assert "\n \\\"u\\\"" not in text and "\\n" in text, "the newline stays escaped inside the string"
+    terraform = shutil.which("terraform")
+    if terraform:
+        proc = subprocess.run([terraform, "fmt", "-"], input=text, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
