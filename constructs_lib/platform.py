@@ -53,6 +53,7 @@ from .core.contract import (
     NetworkLike,
     PipelineLike,
     RoutingLike,
+    StoreAccess,
     TrackingLike,
     TrainingLike,
     emit_outputs,
@@ -89,6 +90,7 @@ class Kit(Protocol):
     def retraining(self) -> Any: ...
     def airflow(self) -> AirflowLike | None: ...
     def cloud_outputs(self) -> list[CloudOutput]: ...
+    def store_access(self) -> dict[str, StoreAccess]: ...
 
 
 class PlatformStack(engine.TerraformStack):
@@ -161,7 +163,7 @@ class PlatformStack(engine.TerraformStack):
             self.retraining = kit.retraining()
         if spec.airflow is not None:
             self.airflow = kit.airflow()
-        emit_outputs(self, kit.cloud_outputs())
+        emit_outputs(self, kit.cloud_outputs(), kit.store_access())
 
 
 def _backend(stack: engine.TerraformStack, spec: PlatformSpec) -> None:

@@ -270,12 +270,6 @@ def _recovery(stack: Any, name: str, thing: Any, what: str) -> None:
     _out(stack, name, rec.output_value(), f"Recovery objectives of {what} (minutes; null = no cross-region copy)")
 
 
-def _store_access(stack: Any) -> Mapping[str, StoreAccess]:
-    """The kit's ``store_access()`` (store name -> :class:`StoreAccess`), or nothing for a kit without it."""
-    make = getattr(getattr(stack, "kit", None), "store_access", None)
-    return make() if make is not None else {}
-
-
 def _access_outputs(stack: Any, name: str, access: StoreAccess | None) -> None:
     if access is None:
         return
@@ -289,8 +283,7 @@ def _access_outputs(stack: Any, name: str, access: StoreAccess | None) -> None:
              f"Delta Lake writers of the {name} store: table root, storage options, what makes concurrent commits safe")
 
 
-def _build_outputs(stack: Any) -> None:
-    access = _store_access(stack)
+def _build_outputs(stack: Any, access: Mapping[str, StoreAccess]) -> None:
     for name, store in stack.stores.items():
         _out(stack, output_name("store", name, "name"), store.store_name, f"Name of the {name} store")
         _out(stack, output_name("store", name, "key"), store.key_id, f"Customer-managed key of the {name} store")
@@ -353,16 +346,17 @@ def _recovery_outputs(stack: Any) -> None:
         _recovery(stack, "recovery_serving", first, "serving")
 
 
-def emit_outputs(stack: Any, cloud_outputs: Sequence[CloudOutput] = ()) -> None:
+def emit_outputs(stack: Any, cloud_outputs: Sequence[CloudOutput] = (),
+                 store_access: Mapping[str, StoreAccess] | None = None) -> None:
     """Write every output of a platform stack: the contract (:data:`OUTPUTS`) and the cloud's own.
 
     ``stack`` has the platform attributes (``stores``, ``network``, ``training``, ``containers``,
     ``models``, ``tracking``, ``features``, ``endpoints``, ``routing``, ``monitoring``, ``budget``,
     ``pipelines``, ``airflow``); ``cloud_outputs`` must each carry the cloud's prefix. The
-    ``store_<store>_dvc`` / ``store_<store>_delta`` outputs come from ``stack.kit.store_access()``
-    (store name -> :class:`StoreAccess`) when the stack's kit has it.
+    ``store_<store>_dvc`` / ``store_<store>_delta`` outputs come from ``store_access`` (store name ->
+    :class:`StoreAccess`, the kit's ``store_access()``); a store without an entry gets neither.
     """
-    _build_outputs(stack)
+    _build_outputs(stack, store_access or {})
     _run_outputs(stack)
     _recovery_outputs(stack)
     for extra in cloud_outputs:
