@@ -55,6 +55,15 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(code=1)
 
 
+def _emit(text: str, output: Optional[Path]) -> None:
+    """Write ``text`` to ``output`` (and say so on stderr), or to stdout when no file is given."""
+    if output:
+        _write(output, text)
+        _say(err, f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
 def _write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` (its folder created); a path that cannot be written is an error message."""
     try:
@@ -219,11 +228,7 @@ def inventory(
     except _USER_ERRORS as exc:
         _fail(exc)
         return
-    if output:
-        _write(output, text)
-        _say(err, f"wrote {output}")
-    else:
-        sys.stdout.write(text)
+    _emit(text, output)
 
 
 @app.command()
@@ -243,11 +248,7 @@ def dvc(
     except _USER_ERRORS as exc:
         _fail(exc)
         return
-    if output:
-        _write(output, text)
-        _say(err, f"wrote {output}")
-    else:
-        sys.stdout.write(text)
+    _emit(text, output)
 
 
 @app.command()
@@ -288,11 +289,7 @@ def cost(
         return
     if fmt != "table":
         text = to_json(stacks, used) if fmt == "json" else summary_markdown(stacks, used)
-        if output:
-            _write(output, text)
-            _say(err, f"wrote {output}")
-        else:
-            sys.stdout.write(text)
+        _emit(text, output)
         return
     table = Table(title=Text(f"monthly cost, profile {used.profile} (priced lines; USD)"))
     for col in ("stack", "fixed", "estimate", "ceiling", "budget", "unpriced"):
@@ -322,11 +319,7 @@ def schema(
     from .core.spec import PlatformSpec
 
     text = json.dumps(PlatformSpec.model_json_schema(), indent=2, sort_keys=True) + "\n"
-    if output:
-        _write(output, text)
-        _say(err, f"wrote {output}")
-    else:
-        sys.stdout.write(text)
+    _emit(text, output)
 
 
 def main() -> None:
