@@ -85,7 +85,8 @@ def test_report_page_in_chromium(pages: list[Path], server: str, tmp_path: Path)
                 svg = page.locator("#architecture-diagram svg")
                 box = svg.bounding_box()
                 assert svg.is_visible() and box and box["width"] > 200 and box["height"] > 100, box
-                assert page.locator("nav a").count() == 4
+                assert page.locator("nav a").count() == 5, "architecture, disaster recovery, governance, cost, provenance"
+                assert page.locator("#cost table").count() >= 1
                 assert page.locator("#disaster-recovery table").count() >= 2
                 shot = tmp_path / f"{page_file.stem}.png"
                 page.screenshot(path=str(shot), full_page=True)

@@ -70,7 +70,7 @@ def _job_actions(doc: dict) -> list[dict]:
 
 
 def test_every_example_azure_stack_passes_and_every_body_is_checked(azure_docs) -> None:
-    assert set(azure_docs) == {"reference", "retraining", "gpu-training", "multi-region-serving"}
+    assert set(azure_docs) == {"reference", "retraining", "gpu-training", "multi-region-serving", "data-versioning"}
     checked = 0
     for name, doc in azure_docs.items():
         assert validate_stack(doc, stack=name) == []
