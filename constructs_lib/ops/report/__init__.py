@@ -40,7 +40,11 @@ def _architecture(m: StackModel) -> tuple[Section, str]:
     doc.para(f"{len(d.nodes)} constructs in {len({c for _, c, _ in d.nodes.values()})} groups (regions, and `global` for "
              "DNS routing, budget and identities). Edges: grants (an identity may use the target), replicates, triggers, routes.")
     doc.raw(f'<figure class="diagram" id="architecture-diagram">{svg}</figure>', f"![Architecture of {m.name}]({m.name}.svg)")
-    doc.table(["from", "edge", "to"], [[d.nodes[a][0].replace("\n", " "), k, d.nodes[b][0].replace("\n", " ")] for (a, b), k in d.edges.items()])
+    def where(node: str) -> str:
+        label, group, _ = d.nodes[node]
+        return f"{label.replace(chr(10), ' ')} ({group})"
+
+    doc.table(["from", "edge", "to"], [[where(a), k, where(b)] for (a, b), k in d.edges.items()])
     return doc.section("architecture", "Architecture"), svg
 
 
