@@ -97,7 +97,7 @@ def build_report(stack_dir: Path) -> Report:
     spec = (m.provenance or {}).get("spec") or {}
     subtitle = (f"{m.cloud.upper()} · regions {', '.join(m.regions)} · from `{spec['path']}`" if spec.get("path")
                 else f"{m.cloud.upper()} · regions {', '.join(m.regions)}")
-    report = Report(stack=m.name, title=f"{m.name}: DR plan, governance, architecture, provenance", subtitle=subtitle.replace("`", ""))
+    report = Report(stack=m.name, title=f"{m.name}: DR plan, governance, architecture, cost, provenance", subtitle=subtitle.replace("`", ""))
     architecture, svg = _architecture(m)
     report.sections += [architecture, dr_section(m), governance_section(m), _cost(Path(stack_dir)), _provenance(m)]
     report.assets[f"{m.name}.svg"] = svg
