@@ -108,6 +108,9 @@ def plausible_specs(draw: st.DrawFn, cloud: str) -> dict[str, Any]:
             if extra not in stores:
                 stores.append(extra)
         spec["storage"]["stores"] = stores
+        spec["storage"]["delta"] = draw(st.booleans())
+    if spec.get("tracking") is not None:
+        spec["tracking"] = {**spec["tracking"], "mlflow": draw(st.booleans())}
     if spec.get("network"):
         spec["network"]["zones"] = draw(st.integers(1, 3))
     if spec.get("training"):
