@@ -325,3 +325,112 @@ def test_cost_markdown_of_one_stack_dir(examples_out: dict[str, Path]) -> None:
         text = cost_markdown(d)
         assert text.startswith(f"## Cost of {d.name}") and "Assumptions" in text
         assert analyse_dir(d, load_usage(), load_catalogue()).name == d.name
+
+
+# ---------------------------------------------------------------- Cloud SQL, Cloud Run, DynamoDB
+
+def _gcp_doc(tf_type: str, bodies: dict[str, dict]) -> dict:
+    return {"provider": {"google": [{"project": "p"}]}, "resource": {tf_type: bodies}}
+
+
+def _sql_body(tier: str, availability: str, **settings: object) -> dict:
+    return {"//": {"metadata": {"path": f"s/db-{tier}-{availability}"}}, "database_version": "POSTGRES_18",
+            "region": "us-central1", "settings": {"tier": tier, "edition": "ENTERPRISE", "availability_type": availability,
+                                                  "disk_type": "PD_SSD", **settings}}
+
+
+def test_cloud_sql_custom_tier_regional_bills_primary_and_standby(tmp_path: Path) -> None:
+    """db-custom-2-7680 is 2 vCPUs and 7680 MiB = 7.5 GiB; REGIONAL bills both copies, disk included:
+    2 x (2 x 730 x 0.0413 + 7.5 x 730 x 0.007) + 2 x 100 GB x 0.17 fixed, plus 50 GB of backups x 0.08.
+    Infracost's golden prints the same instance at $120.60 (vCPUs) and $76.65 (memory)."""
+    doc = _gcp_doc("google_sql_database_instance", {
+        "ha": _sql_body("db-custom-2-7680", "REGIONAL", disk_size=100, disk_autoresize=False,
+                        backup_configuration={"enabled": True}),
+        "zonal": _sql_body("db-custom-2-7680", "ZONAL", disk_size=100, disk_autoresize=False),
+        "grows": _sql_body("db-custom-1-3840", "ZONAL", disk_autoresize=True, disk_autoresize_limit=50),
+        "plus": {**_sql_body("db-custom-2-7680", "ZONAL"), "settings": {"tier": "db-custom-2-7680", "edition": "ENTERPRISE_PLUS"}},
+    })
+    out = _write(tmp_path, {"s": doc})
+    usage = tmp_path / "usage.yaml"
+    usage.write_text("profile: typical\ndefaults: {database_backup_gb: 50, database_gb: 20}\n")
+    (stack,), _ = analyse(out, usage_file=usage)
+    res = {r.address.split(".")[1]: r for r in stack.resources}
+    ha = {c.line.key: c for c in res["ha"].components}
+    assert ha["gcp.cloudsql.postgres.vcpu"].line.fixed == 2 * 2 * 730
+    assert ha["gcp.cloudsql.postgres.memory"].line.fixed == pytest.approx(2 * 7.5 * 730)
+    assert round(ha["gcp.cloudsql.postgres.vcpu"].fixed, 2) == 120.60
+    assert round(ha["gcp.cloudsql.postgres.memory"].fixed, 2) == 76.65
+    fixed = 2 * (2 * 730 * 0.0413 + 7.5 * 730 * 0.007) + 2 * 100 * 0.17
+    assert res["ha"].total("fixed") == pytest.approx(fixed)
+    assert res["ha"].total("monthly") == pytest.approx(fixed + 50 * 0.08) == res["ha"].total("ceiling")
+    assert res["zonal"].total("fixed") == pytest.approx(2 * 730 * 0.0413 + 7.5 * 730 * 0.007 + 100 * 0.17)
+    assert not [c for c in res["zonal"].components if c.line.key == "gcp.cloudsql.backup"], "no backups configured"
+    disk = next(c for c in res["grows"].components if c.line.key == "gcp.cloudsql.ssd")
+    assert (disk.line.fixed, disk.line.estimate, disk.line.ceiling) == (10, 20, 50), "10 GB unset, grows to 20, limit 50"
+    plus = [c for c in res["plus"].components if "postgres" in c.line.key]
+    assert plus and all(c.price is None and "enterprise_plus" in c.line.key for c in plus), "Enterprise Plus has no row"
+
+
+def test_cloud_run_request_billing_matches_infracost_golden(tmp_path: Path) -> None:
+    """Infracost's cloud_run_v2_service golden (europe-west3): 1,800,000 vCPU-seconds $60.48, 900,000 GiB-seconds
+    $3.15, 500,000 requests $0.20. One 1 vCPU / 512Mi container busy 500 h (x 3600 s) is those quantities."""
+    run = {"location": "europe-west3", "template": {
+        "scaling": {"min_instance_count": 0, "max_instance_count": 2},
+        "containers": [{"ports": {"container_port": 8080},
+                        "resources": {"cpu_idle": True, "limits": {"cpu": "1000m", "memory": "512Mi"}}}]}}
+    warm = {"location": "europe-west3", "template": {
+        "scaling": {"min_instance_count": 1, "max_instance_count": 1},
+        "containers": [{"ports": {"container_port": 8080}, "resources": {"cpu_idle": True, "limits": {"cpu": "1", "memory": "1Gi"}}},
+                       {"resources": {"limits": {"cpu": "1", "memory": "512Mi"}}}]}}
+    out = _write(tmp_path, {"s": _gcp_doc("google_cloud_run_v2_service", {"run": run, "warm": warm})})
+    usage = tmp_path / "usage.yaml"
+    usage.write_text("profile: typical\ndefaults: {service_busy_hours: 500, service_requests_millions: 0.5}\n")
+    (stack,), _ = analyse(out, usage_file=usage)
+    res = {r.address.split(".")[1]: r for r in stack.resources}
+    lines = {c.line.key: c for c in res["run"].components}
+    assert lines["gcp.run.request.cpu"].line.estimate == 1_800_000 and round(lines["gcp.run.request.cpu"].monthly, 2) == 60.48
+    assert lines["gcp.run.request.memory"].line.estimate == 900_000 and round(lines["gcp.run.request.memory"].monthly, 2) == 3.15
+    assert lines["gcp.run.requests"].line.estimate == 500_000 and round(lines["gcp.run.requests"].monthly, 2) == 0.20
+    assert res["run"].total("fixed") == 0, "scale to zero: nothing fixed"
+    assert lines["gcp.run.request.cpu"].line.ceiling == 2 * 730 * 3600
+    # A warm instance with a sidecar: 2 vCPU and 1.5 GiB all month fixed; no room above min, so busy hours add nothing.
+    warm_lines = {c.line.key: c for c in res["warm"].components}
+    assert warm_lines["gcp.run.request.cpu"].fixed == pytest.approx(2 * 730 * 3600 * 0.0000336)
+    assert warm_lines["gcp.run.request.memory"].fixed == pytest.approx(1.5 * 730 * 3600 * 0.0000035)
+    assert warm_lines["gcp.run.request.cpu"].line.estimate == warm_lines["gcp.run.request.cpu"].line.fixed
+    assert "capped at max instances" in warm_lines["gcp.run.request.cpu"].line.note
+
+
+def test_dynamodb_on_demand_table(tmp_path: Path) -> None:
+    """Infracost's us-east-1 golden: 100,002 GB of data storage $25,000.50 and PITR on it 0.20/GB-month. Request
+    units have no sourced price: reported with their quantity, unpriced, never 0."""
+    doc = {"provider": {"aws": [{"region": "us-east-1"}]}, "resource": {"aws_dynamodb_table": {"lock": {
+        "billing_mode": "PAY_PER_REQUEST", "point_in_time_recovery": {"enabled": True}}}}}
+    out = _write(tmp_path, {"s": doc})
+    usage = tmp_path / "usage.yaml"
+    usage.write_text("profile: typical\ndefaults: {table_storage_gb: 100002, table_write_millions: 3, table_read_millions: 8}\n")
+    (stack,), _ = analyse(out, usage_file=usage)
+    (table,) = stack.resources
+    lines = {c.line.key: c for c in table.components}
+    assert lines["aws.dynamodb.storage"].monthly == pytest.approx(25_000.50)
+    assert lines["aws.dynamodb.pitr"].monthly == pytest.approx(100_002 * 0.20)
+    assert lines["aws.dynamodb.wru"].line.estimate == 3_000_000 and lines["aws.dynamodb.wru"].price is None
+    assert lines["aws.dynamodb.rru"].line.estimate == 8_000_000 and lines["aws.dynamodb.rru"].price is None
+    assert table.total("fixed") == 0 and not stack.complete
+
+
+def test_reference_gcp_prices_the_mlflow_database(examples_out: dict[str, Path]) -> None:
+    """The reference GCP MLflow database (db-custom-1-3840, REGIONAL, us-central1) is priced; its Cloud Run service
+    (us-central1, no sourced price) and the data-versioning lock tables (eu-west-1) keep their quantities, unpriced."""
+    stacks, _ = analyse(examples_out["reference"])
+    gcp = next(s for s in stacks if s.cloud == "gcp")
+    (db,) = [r for r in gcp.resources if r.tf_type == "google_sql_database_instance"]
+    assert db.cls == "priced" and not db.unpriced
+    assert db.total("fixed") == pytest.approx(2 * (730 * 0.0413 + 3.75 * 730 * 0.007) + 2 * 10 * 0.17)
+    (run,) = [r for r in gcp.resources if r.tf_type == "google_cloud_run_v2_service"]
+    cpu = next(c for c in run.components if c.line.key == "gcp.run.request.cpu")
+    assert cpu.price is None and "europe-west3" in cpu.unpriced_reason
+    assert cpu.line.fixed == 0 and cpu.line.ceiling == 3 * 730 * 3600 * 2, "max 3 instances x (mlflow 1 + proxy 1 vCPU)"
+    dv, _ = analyse(examples_out["data-versioning"])
+    tables = [r for s in dv for r in s.resources if r.tf_type == "aws_dynamodb_table"]
+    assert tables and all(r.cls == "priced" and r.components and len(r.unpriced) == len(r.components) for r in tables)

@@ -227,3 +227,27 @@ def _nat(stack: Stack, name: str, body: dict[str, Any]) -> list[Line]:
     h = HOURS_PER_MONTH
     return [Line("NAT gateway", "aws.nat_gateway.hour", "hours", region, h, h, h, tag="network"),
             Line("Data processed", "aws.nat_gateway.data", "GB", region, 0, gb, gb)]
+
+
+@extractor("aws_dynamodb_table")
+def _dynamodb(stack: Stack, name: str, body: dict[str, Any]) -> list[Line]:
+    """An on-demand table: write and read request units and storage under the profile, point-in-time-recovery
+    storage on the same GB when enabled. A provisioned table bills capacity-hours: one unpriced line."""
+    region = stack.region("aws_dynamodb_table", body)
+    gb = stack.param("table_storage_gb", "aws_dynamodb_table", name, body)
+    if body.get("billing_mode", "PROVISIONED") != "PAY_PER_REQUEST":
+        wcu, rcu = float(body.get("write_capacity") or 0), float(body.get("read_capacity") or 0)
+        h = HOURS_PER_MONTH
+        lines = [Line("Write capacity units", "aws.dynamodb.wcu", "WCU-hours", region, wcu * h, wcu * h, wcu * h),
+                 Line("Read capacity units", "aws.dynamodb.rcu", "RCU-hours", region, rcu * h, rcu * h, rcu * h)]
+    else:
+        writes = stack.param("table_write_millions", "aws_dynamodb_table", name, body) * 1e6
+        reads = stack.param("table_read_millions", "aws_dynamodb_table", name, body) * 1e6
+        lines = [Line("Write request units (on-demand)", "aws.dynamodb.wru", "WRUs", region, 0, writes, writes),
+                 Line("Read request units (on-demand)", "aws.dynamodb.rru", "RRUs", region, 0, reads, reads)]
+    lines.append(Line("Data storage", "aws.dynamodb.storage", "GB-month", region, 0, gb, gb,
+                      note="before the account's free storage allowance"))
+    if (body.get("point_in_time_recovery") or {}).get("enabled"):
+        lines.append(Line("Point-in-time recovery storage", "aws.dynamodb.pitr", "GB-month", region, 0, gb, gb,
+                          note="billed on the table's size"))
+    return lines

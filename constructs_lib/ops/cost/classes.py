@@ -87,7 +87,7 @@ CLASSES: dict[str, tuple[str, str]] = {
     "aws_sns_topic_subscription": ("free", _CONFIG),
     "aws_sqs_queue": ("unpriced", "SQS requests: " + _REQ),
     "aws_sqs_queue_policy": ("free", _IAM),
-    "aws_dynamodb_table": ("unpriced", "PAY_PER_REQUEST: reads, writes and storage " + _REQ),
+    "aws_dynamodb_table": ("priced", "request units (on-demand) or capacity-hours, storage, point-in-time recovery"),
     # ---- Azure
     "azapi_resource": ("priced", "by ARM type: see cost.azure.AZAPI_CLASSES"),
     "azapi_update_resource": ("free", "updates another resource: no meter of its own"),
@@ -190,9 +190,9 @@ CLASSES: dict[str, tuple[str, str]] = {
     "google_secret_manager_secret_version": ("unpriced", "active secret versions; no price in the catalogue"),
     "google_secret_manager_secret_iam_member": ("free", _IAM),
     "google_workflows_workflow": ("unpriced", "workflow steps executed: " + _REQ),
-    "google_cloud_run_v2_service": ("unpriced", "vCPU, memory and requests (min instances bill all month); no price in the catalogue"),
+    "google_cloud_run_v2_service": ("priced", "vCPU- and GiB-seconds of instance time (min instances all month), requests"),
     "google_cloud_run_v2_service_iam_member": ("free", _IAM),
-    "google_sql_database_instance": ("unpriced", "Cloud SQL instance hours of its tier and storage; no price in the catalogue"),
+    "google_sql_database_instance": ("priced", "vCPU- and memory-hours of its tier (x2 for high availability), disk, backups"),
     "google_sql_database": ("free", "a database inside its instance (the instance bills)"),
     "google_sql_user": ("free", _IAM),
 }

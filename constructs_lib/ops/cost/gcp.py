@@ -141,3 +141,100 @@ def _key(stack: Stack, name: str, body: dict[str, Any]) -> list[Line]:
 
 
 extractor("google_dns_managed_zone")(one_per_month("google_dns_managed_zone", "gcp.dns.zone", "Managed zone", "zones", "global"))
+
+
+def _settings(body: dict[str, Any]) -> dict[str, Any]:
+    settings = body.get("settings") or {}
+    return (settings[0] if settings else {}) if isinstance(settings, list) else settings
+
+
+@extractor("google_sql_database_instance")
+def _sql(stack: Stack, name: str, body: dict[str, Any]) -> list[Line]:
+    """A Cloud SQL instance: vCPU- and memory-hours of its tier and its disk, both twice when REGIONAL (HA: the
+    primary and its standby bill), and its backups under the profile. A ``db-custom-N-M`` tier is N vCPUs and
+    M MiB; other tiers are one instance-hours line."""
+    settings = _settings(body)
+    tier = str(settings.get("tier", "?"))
+    engine = str(body.get("database_version", "?")).split("_", 1)[0].lower()
+    edition = str(settings.get("edition") or "unset").lower()
+    base = f"gcp.cloudsql.{engine}" if edition == "enterprise" else f"gcp.cloudsql.{engine}.{edition}"
+    ha = settings.get("availability_type", "ZONAL") == "REGIONAL"
+    copies = 2.0 if ha else 1.0
+    ha_note = "REGIONAL (high availability): the primary and its standby both bill, x2" if ha else "ZONAL"
+    region = stack.region("google_sql_database_instance", body)
+    h = HOURS_PER_MONTH
+    custom = re.fullmatch(r"db-custom-(\d+)-(\d+)", tier)
+    if custom:
+        cpus, gib = float(custom.group(1)), float(custom.group(2)) / 1024
+        lines = [Line(f"vCPUs ({tier}, {cpus:g} vCPU x {copies:g})", f"{base}.vcpu", "vCPU-hours", region,
+                      *[copies * cpus * h] * 3, note=ha_note, tag="database"),
+                 Line(f"Memory ({tier}, {gib:g} GiB x {copies:g})", f"{base}.memory", "GiB-hours", region,
+                      *[copies * gib * h] * 3, note=f"{custom.group(2)} MiB = {gib:g} GiB; {ha_note}", tag="database")]
+    else:
+        lines = [Line(f"Instance ({tier} x {copies:g})", f"{base}.tier.{tier}", "instance-hours", region,
+                      *[copies * h] * 3, note=ha_note, tag="database")]
+    size = float(settings.get("disk_size") or 10)
+    grows = settings.get("disk_autoresize", True) is not False
+    data = stack.param("database_gb", "google_sql_database_instance", name, body)
+    limit = float(settings.get("disk_autoresize_limit") or 0)
+    held = max(size, min(data, limit) if limit else data) if grows else size
+    top = max(held, limit) if grows and limit else held
+    disk = {"PD_SSD": "ssd", "PD_HDD": "hdd"}.get(str(settings.get("disk_type", "PD_SSD")), str(settings.get("disk_type")).lower())
+    sized = f"disk_size {size:g} GB" if settings.get("disk_size") else "disk_size unset: 10 GB, the smallest disk"
+    grown = f"; grows to hold database_gb {data:g}" + (f" up to {limit:g} GB" if limit else "") if grows else ""
+    lines.append(Line(f"Storage ({disk.upper()}, x {copies:g})", f"gcp.cloudsql.{disk}", "GB-month", region,
+                      copies * size, copies * held, copies * top, note=f"{sized}{grown}; {ha_note}", tag="database"))
+    if (settings.get("backup_configuration") or {}).get("enabled"):
+        gb = stack.param("database_backup_gb", "google_sql_database_instance", name, body)
+        lines.append(Line("Backups and point-in-time-recovery logs", "gcp.cloudsql.backup", "GB-month", region,
+                          0, gb, gb, note="database_backup_gb of the profile", tag="database"))
+    return lines
+
+
+def _cpus(value: Any) -> float:
+    text = str(value).strip()
+    return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+
+
+_MEMORY = {"Ki": 2 ** -20, "Mi": 2 ** -10, "Gi": 1.0, "Ti": 2 ** 10, "k": 1e3 / 2 ** 30, "M": 1e6 / 2 ** 30,
+           "G": 1e9 / 2 ** 30, "T": 1e12 / 2 ** 30}
+
+
+def _gib(value: Any) -> float:
+    text = str(value).strip()
+    unit = re.sub(r"^[\d.]+", "", text)
+    return float(text[: len(text) - len(unit)]) * _MEMORY.get(unit, 2 ** -30)
+
+
+@extractor("google_cloud_run_v2_service")
+def _run(stack: Stack, name: str, body: dict[str, Any]) -> list[Line]:
+    """A Cloud Run service: instance time x the vCPUs and GiB of all its containers (sidecars included) — min
+    instances all month (fixed), plus ``service_busy_hours`` (estimate), max instances all month (ceiling) — and,
+    with request-based billing, its requests."""
+    template = body.get("template") or {}
+    containers = template.get("containers") or [{}]
+    limits = [((c.get("resources") or {}).get("limits") or {}) for c in containers]
+    cpus = sum(_cpus(x.get("cpu", "1")) for x in limits)
+    gib = sum(_gib(x.get("memory", "512Mi")) for x in limits)
+    ingress = next((c for c in containers if c.get("ports")), containers[0])
+    by_request = (ingress.get("resources") or {}).get("cpu_idle", "resources" not in ingress) is True
+    scaling = template.get("scaling") or {}
+    lo, hi = float(scaling.get("min_instance_count", 0)), float(scaling.get("max_instance_count", 100))
+    wanted = stack.param("service_busy_hours", "google_cloud_run_v2_service", name, body)
+    busy = min(wanted, max(hi - lo, 0) * HOURS_PER_MONTH)
+    region = stack.region("google_cloud_run_v2_service", body)
+    seconds = [lo * HOURS_PER_MONTH * 3600, (lo * HOURS_PER_MONTH + busy) * 3600, hi * HOURS_PER_MONTH * 3600]
+    billing = "request" if by_request else "instance"
+    note = (f"{billing}-based billing; min {lo:g} / max {hi:g} instances; {busy:g} busy instance-hours"
+            + (f" (service_busy_hours {wanted:g} capped at max instances)" if busy < wanted else "")
+            + ("; idle min instances priced at the active rate: the most they cost" if by_request and lo else "")
+            + "; before the billing account's monthly free tier")
+    lines = [Line(f"CPU ({cpus:g} vCPU per instance, {len(containers)} container(s))", f"gcp.run.{billing}.cpu",
+                  "vCPU-seconds", region, *[cpus * s for s in seconds], note=note, tag="service"),
+             Line(f"Memory ({gib:g} GiB per instance)", f"gcp.run.{billing}.memory", "GiB-seconds", region,
+                  *[gib * s for s in seconds], note=note, tag="service")]
+    if by_request:
+        n = stack.param("service_requests_millions", "google_cloud_run_v2_service", name, body) * 1e6
+        lines.append(Line("Requests", "gcp.run.requests", "requests", region, 0, n, n,
+                          note="service_requests_millions of the profile", tag="service"))
+    return lines

@@ -46,6 +46,15 @@ PARAMETERS: dict[str, str] = {
     "dns_queries_millions": "million DNS queries per month per traffic-routing profile",
     "key_age_months": "age of each rotated key (every rotation adds a billed key version on GCP)",
     "serverless_busy_share": "share of the month a serverless endpoint computes at its max concurrency",
+    "database_gb": "GB held by each Cloud SQL database; its disk grows to hold them when disk_autoresize is on "
+                   "(never below disk_size)",
+    "database_backup_gb": "GB of backups and point-in-time-recovery logs kept per Cloud SQL instance",
+    "service_busy_hours": "instance-hours per month a request-billed Cloud Run service serves requests above its "
+                          "min instances (time with a request in flight; capped at max instances all month)",
+    "service_requests_millions": "million requests per month to each Cloud Run service",
+    "table_write_millions": "million write request units per month to each on-demand DynamoDB table",
+    "table_read_millions": "million read request units per month from each on-demand DynamoDB table",
+    "table_storage_gb": "GB held by each DynamoDB table (point-in-time recovery bills the same GB)",
 }
 
 #: The built-in profiles. ``idle``: deployed, nobody uses it. ``typical``: a small team's steady
@@ -56,18 +65,24 @@ PROFILES: dict[str, dict[str, float]] = {
         "log_storage_gb": 1.0, "data_age_days": 30.0, "replicated_gb": 0.0, "image_storage_gb": 1.0,
         "endpoint_data_gb": 0.0, "monitor_job_minutes": 5.0, "airflow_load": 0.0,
         "dns_queries_millions": 0.0, "key_age_months": 12.0, "serverless_busy_share": 0.0,
+        "database_gb": 1.0, "database_backup_gb": 1.0, "service_busy_hours": 0.0, "service_requests_millions": 0.0,
+        "table_write_millions": 0.0, "table_read_millions": 0.0, "table_storage_gb": 0.001,
     },
     "typical": {
         "endpoint_load": 0.0, "training_node_hours": 40.0, "spot_share": 0.8, "storage_gb": 500.0,
         "log_storage_gb": 10.0, "data_age_days": 365.0, "replicated_gb": 50.0, "image_storage_gb": 20.0,
         "endpoint_data_gb": 10.0, "monitor_job_minutes": 10.0, "airflow_load": 0.0,
         "dns_queries_millions": 1.0, "key_age_months": 12.0, "serverless_busy_share": 0.02,
+        "database_gb": 20.0, "database_backup_gb": 30.0, "service_busy_hours": 40.0, "service_requests_millions": 0.5,
+        "table_write_millions": 0.01, "table_read_millions": 0.01, "table_storage_gb": 0.01,
     },
     "peak": {
         "endpoint_load": 1.0, "training_node_hours": 400.0, "spot_share": 0.8, "storage_gb": 5000.0,
         "log_storage_gb": 100.0, "data_age_days": 365.0, "replicated_gb": 500.0, "image_storage_gb": 100.0,
         "endpoint_data_gb": 200.0, "monitor_job_minutes": 20.0, "airflow_load": 1.0,
         "dns_queries_millions": 50.0, "key_age_months": 12.0, "serverless_busy_share": 0.25,
+        "database_gb": 200.0, "database_backup_gb": 400.0, "service_busy_hours": 730.0, "service_requests_millions": 20.0,
+        "table_write_millions": 1.0, "table_read_millions": 1.0, "table_storage_gb": 1.0,
     },
 }
 
