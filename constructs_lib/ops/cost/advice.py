@@ -95,6 +95,8 @@ def _pools(stack: StackCost, catalogue: Catalogue) -> list[Advice]:
         change = (f"training.pools[{pool}].on_demand_fallback: false (or spot: true)"
                   if capacity == "pool-on-demand" else "none: already spot; the estimate is an upper bound")
         if row is None or c.price is None:
+            if capacity != "pool-on-demand":
+                continue  # already spot, and no discount to quote: nothing to advise
             reason = c.unpriced_reason or f"no {key or 'spot'} discount in the catalogue"
             out.append(Advice(f"Spot capacity for pool {pool} ({r.address})", None, "unpriced", change,
                               f"{what}; {c.line.estimate:g} {c.line.unit}; {reason}"))
