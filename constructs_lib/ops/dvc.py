@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import MlopsError
+from ._stacks import stack_dirs
 
 __all__ = ["DvcConfigError", "Remote", "dvc_config", "remotes", "render"]
 
@@ -114,10 +115,7 @@ def _remote(name: str, value: Mapping[str, Any], resolve: Any) -> Remote:
 
 
 def _stack_docs(outdir: Path, stack: str | None) -> dict[str, dict[str, Any]]:
-    files = sorted(outdir.glob("stacks/*/cdk.tf.json"))
-    if not files:
-        raise DvcConfigError(f"{outdir}: no synthesized stacks under stacks/; run `cdktf-mlops synth --out {outdir}` first")
-    docs = {f.parent.name: json.loads(f.read_text()) for f in files}
+    docs = {d.name: json.loads((d / "cdk.tf.json").read_text()) for d in stack_dirs(outdir, DvcConfigError)}
     if stack is not None:
         if stack not in docs:
             raise DvcConfigError(f"{outdir}: no stack {stack!r}; stacks: {', '.join(docs)}")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import MlopsError
+from ._stacks import stack_dirs
 
 __all__ = ["HEADER", "InventoryError", "inventory", "stack_inventory"]
 
@@ -72,9 +73,7 @@ def stack_inventory(doc: dict[str, Any]) -> tuple[dict[str, set[str]], dict[str,
 
 def inventory(outdir: str | Path) -> str:
     """The Markdown inventory (with :data:`HEADER`) of every stack under ``outdir/stacks``."""
-    files = sorted(Path(outdir).glob("stacks/*/cdk.tf.json"))
-    if not files:
-        raise InventoryError(f"{outdir}: no synthesized stacks under stacks/; run `cdktf-mlops synth --out {outdir}` first")
+    files = [d / "cdk.tf.json" for d in stack_dirs(outdir, InventoryError)]
     lines: list[str] = []
     for path in files:
         doc = json.loads(path.read_text())

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from .._stacks import stack_dirs
 from .advice import Advice, advise
 from .catalogue import Catalogue, PriceError, PriceRow, load_catalogue
 from .classes import CLASSES, classify
@@ -36,12 +37,10 @@ def analyse_dir(stack_dir: str | Path, usage: Usage, catalogue: Catalogue) -> St
 def analyse(outdir: str | Path = "cdktf.out", *, profile: str = "typical", usage_file: str | Path | None = None,
             prices_file: str | Path | None = None) -> tuple[list[StackCost], Usage]:
     """Every stack under ``outdir/stacks`` priced under ``profile`` (or ``usage_file``), with advice."""
-    stack_dirs = sorted(p.parent for p in Path(outdir).glob("stacks/*/cdk.tf.json"))
-    if not stack_dirs:
-        raise CostError(f"{outdir}: no synthesized stacks under stacks/; run `cdktf-mlops synth --out {outdir}` first")
+    dirs = stack_dirs(outdir, CostError)
     usage = load_usage(profile, usage_file)
     catalogue = load_catalogue(prices_file)
-    return [analyse_dir(d, usage, catalogue) for d in stack_dirs], usage
+    return [analyse_dir(d, usage, catalogue) for d in dirs], usage
 
 
 def cost_markdown(stack_dir: Path, profile: str = "typical") -> str:

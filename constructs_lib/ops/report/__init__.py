@@ -20,6 +20,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from .._stacks import stack_dirs as find_stacks
 from ..cost import cost_markdown
 from .diagram import diagram, dot_source, render_svg
 from .dr import dr_section
@@ -105,11 +106,8 @@ def build_report(stack_dir: Path) -> Report:
 
 
 def stack_dirs(out_dir: Path) -> list[Path]:
-    """Every synthesized stack folder under ``out_dir/stacks`` (sorted)."""
-    dirs = sorted(p.parent for p in Path(out_dir).glob("stacks/*/cdk.tf.json"))
-    if not dirs:
-        raise ReportError(f"{out_dir}: no synthesized stacks under stacks/; run `cdktf-mlops synth --out {out_dir}` first")
-    return dirs
+    """Every synthesized stack folder under ``out_dir/stacks`` (sorted); none is a :class:`ReportError`."""
+    return find_stacks(out_dir, ReportError)
 
 
 def write_reports(out_dir: Path, dest: Path) -> list[Path]:
