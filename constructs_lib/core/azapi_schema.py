@@ -54,7 +54,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from .schema import LazyJson
+from .schema import LazyJson, construct_path
 
 __all__ = [
     "BUNDLE",
@@ -441,9 +441,7 @@ def _cached_tag_target(type_string: str) -> str | None:
 
 
 def _where(body: Mapping[str, Any], fallback: str) -> str:
-    meta = body.get("//", {})
-    path = meta.get("metadata", {}).get("path") if isinstance(meta, Mapping) else None
-    return path or fallback
+    return construct_path(body) or fallback
 
 
 def _identity(block: Any) -> Any:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .schema import schemas_for
+from .schema import construct_path, schemas_for
 
 __all__ = ["to_hcl"]
 
@@ -139,11 +139,6 @@ def _schema_block(section: str, tf_type: str) -> Mapping[str, Any] | None:
     return None
 
 
-def _path(body: Mapping[str, Any]) -> str | None:
-    meta = body.get("//")
-    return meta.get("metadata", {}).get("path") if isinstance(meta, Mapping) else None
-
-
 def to_hcl(doc: Mapping[str, Any]) -> str:
     """The HCL text of a synthesized stack document."""
     out: list[str] = []
@@ -168,7 +163,7 @@ def to_hcl(doc: Mapping[str, Any]) -> str:
         for tf_type, instances in doc.get(section, {}).items():
             block = _schema_block(section, tf_type)
             for name, body in instances.items():
-                path = _path(body)
+                path = construct_path(body)
                 text = "\n".join(_block(section, [tf_type, name], body, block, 0))
                 out.append((f"# {path}\n" if path else "") + text)
     for kind in ("variable", "locals", "output"):

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import engine
-from .schema import SCHEMA_FILES, load
+from .schema import SCHEMA_FILES, construct_path, load
 from .spec_fields import construct_fields
 
 __all__ = ["PROVENANCE_FILE", "library_version", "provenance", "spec_record"]
@@ -105,17 +105,12 @@ def _schemas(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _path(body: Mapping[str, Any]) -> str | None:
-    meta = body.get("//")
-    return meta.get("metadata", {}).get("path") if isinstance(meta, Mapping) else None
-
-
 def _resources(doc: Mapping[str, Any], stack: str, fields: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for section, prefix in (("resource", ""), ("data", "data.")):
         for tf_type, instances in doc.get(section, {}).items():
             for name, body in instances.items():
-                path = _path(body) or ""
+                path = construct_path(body) or ""
                 parts = path.split("/")
                 top = parts[1] if len(parts) > 1 and parts[0] == stack else None
                 out[f"{prefix}{tf_type}.{name}"] = {

@@ -22,7 +22,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["LazyJson", "ProviderSchema", "SCHEMA_FILES", "load", "schemas_for", "validate_stack"]
+__all__ = ["LazyJson", "ProviderSchema", "SCHEMA_FILES", "construct_path", "load", "schemas_for", "validate_stack"]
 
 #: Provider local name -> bundled schema files it is validated against.
 SCHEMA_FILES: dict[str, tuple[str, ...]] = {
@@ -116,10 +116,14 @@ def _suggest(name: str, options: Any) -> str:
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
+def construct_path(body: Mapping[str, Any]) -> str | None:
+    """The construct path the engine recorded in a block's ``//`` metadata, or None (a hand-written block)."""
+    meta = body.get("//")
+    return meta.get("metadata", {}).get("path") if isinstance(meta, Mapping) else None
+
+
 def _where(body: Mapping[str, Any], fallback: str) -> str:
-    meta = body.get("//", {})
-    path = meta.get("metadata", {}).get("path") if isinstance(meta, Mapping) else None
-    return path or fallback
+    return construct_path(body) or fallback
 
 
 def _check_block(

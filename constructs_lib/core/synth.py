@@ -29,7 +29,7 @@ from . import engine
 from .errors import SchemaValidationError
 from . import azapi_schema, google_rest
 from .provenance import PROVENANCE_FILE, provenance
-from .schema import schemas_for, validate_stack
+from .schema import construct_path, schemas_for, validate_stack
 from .tags import gcp_labels
 
 __all__ = ["StackResult", "SynthResult", "stack_document", "synth_app", "synthesize_specs"]
@@ -93,11 +93,6 @@ def _inherited(path: str, registry: Mapping[str, Mapping[str, str]]) -> dict[str
     return merged
 
 
-def _path(body: Mapping[str, Any]) -> str | None:
-    meta = body.get("//")
-    return meta.get("metadata", {}).get("path") if isinstance(meta, Mapping) else None
-
-
 def _taggable(tf_type: str) -> str | None:
     provider = tf_type.split("_", 1)[0]
     arg = _TAG_ARG.get(provider)
@@ -120,7 +115,7 @@ def _apply_tags(doc: dict[str, Any], registry: Mapping[str, Mapping[str, str]]) 
         if arg is None:
             continue
         for body in instances.values():
-            path = _path(body)
+            path = construct_path(body)
             tags = _inherited(path, registry) if path else {}
             if tf_type == "azapi_resource":
                 _tag_azapi(body, tags)
@@ -158,7 +153,7 @@ def _acknowledgements(doc: Mapping[str, Any], registry: Mapping[str, Mapping[str
     for section, prefix in (("resource", ""), ("data", "data.")):
         for tf_type, instances in doc.get(section, {}).items():
             for name, body in instances.items():
-                path = _path(body)
+                path = construct_path(body)
                 acks = _inherited(path, registry) if path else {}
                 if acks:
                     out[f"{prefix}{tf_type}.{name}"] = [
